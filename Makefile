@@ -1,0 +1,87 @@
+# lmdd — top-level build. One binary, build/lmdd, with subcommands (daemon,
+# score, info, devices, calibrate, subscribe, check-config, eval).
+# Sources are picked up by wildcard: compute/*.c (engine), daemon/*.c
+# (service + CLI), shaders/*.comp (GLSL, compiled by glslc and embedded).
+# `make SAN=1` builds with AddressSanitizer + UBSan into build-san/.
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+PY      ?= /usr/bin/python3
+CC      ?= cc
+PKGS    := libavformat libavcodec libavutil libswscale libavdevice vulkan libzmq libsystemd inih libcjson
+
+ifeq ($(SAN),1)
+B       := build-san
+SANFL   := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+OPT     := -O1 -g
+else
+B       := build
+SANFL   :=
+OPT     := -O2 -g
+endif
+
+CFLAGS  ?=
+CFLAGS  += $(OPT) -std=gnu11 -Wall -Wextra -Wno-unused-parameter -fopenmp -pthread \
+           -march=x86-64-v2 -mtune=generic $(SANFL) -Icompute -Idaemon -I$(B) \
+           $(shell pkg-config --cflags $(PKGS) openblas 2>/dev/null)
+LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lopenblas -lm
+LDFLAGS += -fopenmp -pthread $(SANFL)
+
+COMPUTE_SRC := $(wildcard compute/*.c)
+DAEMON_SRC  := $(wildcard daemon/*.c)
+SHADERS     := $(wildcard shaders/*.comp)
+SPV_INC     := $(patsubst shaders/%.comp,$(B)/spv/%.inc,$(SHADERS))
+COMPUTE_OBJ := $(patsubst %.c,$(B)/%.o,$(COMPUTE_SRC))
+DAEMON_OBJ  := $(patsubst %.c,$(B)/%.o,$(DAEMON_SRC))
+TEST_SRC    := $(wildcard tests/test_*.c)
+TEST_BIN    := $(patsubst tests/%.c,$(B)/tests/%,$(TEST_SRC))
+
+all: $(B)/lmdd
+
+$(B)/spv/%.inc: shaders/%.comp $(wildcard shaders/*.glsl)
+	@mkdir -p $(dir $@)
+	glslc --target-env=vulkan1.1 -O -Ishaders -mfmt=c -o $@ $<
+
+$(B)/shaders.h: $(SPV_INC)
+	@mkdir -p $(B)
+	@{ echo "/* generated: SPIR-V of shaders/*.comp */"; \
+	   for f in $(SPV_INC); do n=$$(basename $$f .inc); \
+	     echo "static const uint32_t spv_$$n[] ="; cat $$f; echo ";"; done; } > $@.tmp && mv $@.tmp $@
+
+$(B)/%.o: %.c $(B)/shaders.h $(wildcard compute/*.h daemon/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(B)/libcompute.a: $(COMPUTE_OBJ)
+	ar rcs $@ $^
+
+$(B)/lmdd: $(DAEMON_OBJ) $(B)/libcompute.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/tests/%: tests/%.c $(B)/libcompute.a $(filter-out $(B)/daemon/lmdd.o,$(DAEMON_OBJ)) tests/check.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests -o $@ $< $(filter-out $(B)/daemon/lmdd.o,$(DAEMON_OBJ)) $(B)/libcompute.a $(LDFLAGS) $(LDLIBS)
+
+tests: $(TEST_BIN) $(B)/lmdd
+
+# The README's test command. tests/run.sh prints "N passed, N failed".
+test: tests
+	B=$(B) PY=$(PY) tests/run.sh
+
+# The same suite under AddressSanitizer + UBSan.
+test-san:
+	$(MAKE) SAN=1 test
+
+deps:
+	tools/install-deps.sh
+
+bench: all
+	B=$(B) PY=$(PY) tools/bench.sh
+
+demo: deps all
+	tools/demo.sh
+
+clean:
+	rm -rf build build-san
+
+.PHONY: all tests test test-san deps bench demo clean

@@ -1,0 +1,33 @@
+/*
+ * check.h — the tiny test harness every tests/test_*.c uses.
+ *
+ * A test file defines TEST(name) functions and lists them in main() with
+ * RUN(name). CHECK(cond, fmt, ...) records a failure (with file:line and a
+ * message) and the test goes on; REQUIRE(...) also returns from the test.
+ * Each test prints one line "PASS name" or "FAIL name"; tests/run.sh counts
+ * those lines over all binaries and prints the closing "N passed, N failed".
+ * A binary exits 1 if any of its tests failed.
+ */
+#ifndef LMD_CHECK_H
+#define LMD_CHECK_H
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int check_failed_;   /* failures in the current test */
+static int check_nfail_;    /* failed tests in this binary */
+
+#define TEST(name) static void test_##name(void)
+
+#define CHECK(cond, ...) do { if (!(cond)) { \
+	fprintf(stderr, "  %s:%d: check failed: %s: ", __FILE__, __LINE__, #cond); \
+	fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); check_failed_++; } } while (0)
+
+#define REQUIRE(cond, ...) do { if (!(cond)) { CHECK(cond, __VA_ARGS__); return; } } while (0)
+
+#define RUN(name) do { check_failed_ = 0; test_##name(); \
+	printf("%s %s\n", check_failed_ ? "FAIL" : "PASS", #name); fflush(stdout); \
+	if (check_failed_) check_nfail_++; } while (0)
+
+#define CHECK_EXIT() return check_nfail_ ? 1 : 0
+#endif

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# run.sh — runs every test binary in $B/tests and the Python tests, counts the
+# "PASS name" / "FAIL name" lines they print, and ends with the line
+# "N passed, N failed" that CI reads. Exit status 1 if anything failed.
+# A binary that crashes or prints nothing counts as one failure.
+set -u
+B=${B:-build}
+PY=${PY:-/usr/bin/python3}
+cd "$(dirname "$0")/.."
+pass=0; fail=0
+log=$(mktemp)
+for t in "$B"/tests/test_*; do
+	[ -x "$t" ] || continue
+	echo "== $t"
+	"$t" >"$log" 2>&1; rc=$?
+	cat "$log"
+	p=$(grep -c '^PASS ' "$log"); f=$(grep -c '^FAIL ' "$log")
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "FAIL $t (exit $rc)"; f=1
+	fi
+	pass=$((pass + p)); fail=$((fail + f))
+done
+for t in tests/test_*.sh; do
+	[ -f "$t" ] || continue
+	echo "== $t"
+	B="$B" PY="$PY" bash "$t" >"$log" 2>&1; rc=$?
+	cat "$log"
+	p=$(grep -c '^PASS ' "$log"); f=$(grep -c '^FAIL ' "$log")
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then echo "FAIL $t (exit $rc)"; f=1; fi
+	pass=$((pass + p)); fail=$((fail + f))
+done
+for t in tests/test_*.py train/test_*.py; do
+	[ -f "$t" ] || continue
+	echo "== $t"
+	B="$B" "$PY" "$t" >"$log" 2>&1; rc=$?
+	cat "$log"
+	p=$(grep -c '^PASS ' "$log"); f=$(grep -c '^FAIL ' "$log")
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then echo "FAIL $t (exit $rc)"; f=1; fi
+	pass=$((pass + p)); fail=$((fail + f))
+done
+rm -f "$log"
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
