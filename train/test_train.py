@@ -1,0 +1,177 @@
+#!/usr/bin/env python3
+"""test_train.py — end-to-end tests of train/ on tiny generated data (< 1 min, CPU).
+
+Run:  /usr/bin/python3 -m pytest train/      or      /usr/bin/python3 train/test_train.py
+
+Covers: training a few steps on generated images, export -> reload gives the
+identical ε-prediction as the checkpoint's EMA weights, the safetensors layout
+and metadata keys of docs/model-format.md, exact resume (same final step,
+same loss history as an uninterrupted run, here with --cond-frames on a
+generated video), idx files (resize and pad to 32x32), clip-aware
+conditioning, and clear errors naming the path for bad inputs.
+"""
+import gzip
+import json
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import data  # noqa: E402
+import export  # noqa: E402
+import train  # noqa: E402
+import unet  # noqa: E402
+
+TINY = ["--base-channels", "8", "--channel-mult", "1,2", "--num-res-blocks", "1",
+        "--attn-levels", "1", "--groups", "4", "--batch", "4", "--warmup", "2",
+        "--threads", "1", "--device", "cpu", "--ckpt-every", "0", "--log-every", "1000"]
+META_KEYS = {"format", "name", "in_channels", "cond_frames", "base_channels", "channel_mult",
+             "num_res_blocks", "attn_levels", "groups", "timesteps", "schedule", "beta_start",
+             "beta_end", "frame_height", "frame_width", "train_size", "pixel_range", "training"}
+
+
+def write_images(folder, n=6, size=(16, 16), sizes=None):
+    from PIL import Image
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    for i in range(n):
+        w, h = sizes[i] if sizes else size
+        a = (rng.random((h, w)) * 255).astype(np.uint8)
+        Image.fromarray(a).save(folder / f"img{i:02d}.png")
+    return folder
+
+
+def write_video(path, size="32x24", seconds=1):
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i",
+                    f"testsrc=size={size}:rate=10", "-t", str(seconds), "-pix_fmt", "yuv420p",
+                    "-c:v", "mjpeg", str(path)], check=True)
+    return path
+
+
+def write_idx(path, n=5, h=28, w=28):
+    a = (np.arange(n * h * w) % 251).astype(np.uint8)
+    with gzip.open(path, "wb") as f:
+        f.write(b"\0\0\x08\x03" + struct.pack(">III", n, h, w) + a.tobytes())
+    return path
+
+
+def expect_error(fn, *needles):
+    try:
+        fn()
+    except data.DataError as e:
+        for s in needles:
+            assert str(s) in str(e), f"'{s}' not in error: {e}"
+        return
+    raise AssertionError("no DataError raised")
+
+
+def test_train_export_reload(tmp_path):
+    imgs = write_images(tmp_path / "imgs")
+    out = tmp_path / "run"
+    r = train.run(["--data", str(imgs), "--out", str(out), "--max-steps", "3", "--flip",
+                   "--cache-dir", str(tmp_path / "cache"), "--publish", str(tmp_path / "pub")] + TINY)
+    assert r["step"] == 3 and len(r["losses"]) == 3
+    for f in ("checkpoint.pt", "model.safetensors", "loss.png"):
+        assert (out / f).exists(), f
+    for f in ("model.safetensors", "loss.png", "README.md"):
+        assert (tmp_path / "pub" / f).exists(), f
+
+    raw = (out / "model.safetensors").read_bytes()
+    (n,) = struct.unpack("<Q", raw[:8])
+    assert (8 + n) % 8 == 0
+    header = json.loads(raw[8:8 + n])
+    assert set(header["__metadata__"]) == META_KEYS
+
+    model, meta = export.model_from_file(str(out / "model.safetensors"))
+    assert meta["format"] == "lmdd-unet-1" and meta["pixel_range"] == "-1,1"
+    assert meta["frame_width"] == "16" and meta["attn_levels"] == "1"
+    assert json.loads(meta["training"])["steps"] == 3
+    ck = torch.load(out / "checkpoint.pt")
+    ref = unet.UNet(1, 0, 8, [1, 2], 1, [1], 4).eval()
+    ref.load_state_dict(ck["ema"])
+    x = torch.randn(2, 1, 16, 24)
+    t = torch.tensor([0, 999])
+    with torch.no_grad():
+        assert torch.equal(model(x, t), ref(x, t))
+
+    export.export_state(ck["ema"], ck["cfg"], ck["training"], str(tmp_path / "h.safetensors"), fp16=True)
+    tensors, _ = export.load_safetensors(str(tmp_path / "h.safetensors"))
+    for k, v in ck["ema"].items():
+        assert torch.allclose(tensors[k], v, rtol=1e-3, atol=1e-4), k
+
+
+def test_resume_matches_uninterrupted(tmp_path):
+    vid = write_video(tmp_path / "clip.mkv")
+    common = ["--data", str(vid), "--crop", "16", "--cond-frames", "2",
+              "--cache-dir", str(tmp_path / "cache")] + TINY
+    full = train.run(common + ["--out", str(tmp_path / "a"), "--max-steps", "6"])
+    first = train.run(common + ["--out", str(tmp_path / "b"), "--max-steps", "3"])
+    assert first["step"] == 3
+    resumed = train.run(["--out", str(tmp_path / "b"), "--resume", "--max-steps", "6",
+                         "--threads", "1", "--log-every", "1000"])
+    assert resumed["step"] == full["step"] == 6
+    assert len(resumed["losses"]) == 6
+    assert np.allclose(resumed["losses"], full["losses"], rtol=1e-5, atol=1e-7)
+    _, meta = export.load_safetensors(str(tmp_path / "b" / "model.safetensors"))
+    assert meta["cond_frames"] == "2" and meta["frame_width"] == "32" and meta["train_size"] == "16"
+    try:
+        train.run(common + ["--out", str(tmp_path / "b"), "--max-steps", "1"])
+    except SystemExit as e:
+        assert "--resume" in str(e)
+    else:
+        raise AssertionError("a fresh run over an existing checkpoint must be refused")
+
+
+def test_idx_and_clips(tmp_path):
+    idx = write_idx(tmp_path / "t10k-images-idx3-ubyte.gz")
+    fs = data.FrameSet([str(idx)], data.DecodeOptions(size=(32, 32)), str(tmp_path / "c"))
+    assert fs.frames.shape == (5, 1, 32, 32)
+    fs = data.FrameSet([str(idx)], data.DecodeOptions(size=(32, 32), fit="pad", limit=3),
+                       str(tmp_path / "c"))
+    assert fs.frames.shape == (3, 1, 32, 32) and fs.frames[:, :, :2].max() == 0
+    assert len(fs.valid_indices(1)) == 0  # idx images are not a sequence
+
+    vids = tmp_path / "vids"
+    vids.mkdir()
+    write_video(vids / "a.mkv", seconds=0.5)
+    write_video(vids / "b.mkv", seconds=0.5)
+    fs = data.FrameSet([str(vids)], data.DecodeOptions(size=(16, 16), every=2), str(tmp_path / "c"))
+    assert len(fs) == 6 and fs.frames.shape[2:] == (16, 16)
+    assert list(fs.valid_indices(1)) == [1, 2, 4, 5]
+    x0, cond = data.BatchSampler(fs, 8, True, 2).sample(5, torch.Generator().manual_seed(1))
+    assert x0.shape == (5, 1, 8, 8) and cond.shape == (5, 2, 8, 8)
+    assert x0.min() >= -1 and x0.max() <= 1
+
+
+def test_bad_inputs(tmp_path):
+    opts = data.DecodeOptions()
+    cache = str(tmp_path / "c")
+    missing = tmp_path / "nope.mkv"
+    expect_error(lambda: data.FrameSet([str(missing)], opts, cache), missing, "no such file")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    expect_error(lambda: data.FrameSet([str(empty)], opts, cache), empty, "no videos, images")
+    bad = tmp_path / "bad.mkv"
+    bad.write_bytes(b"this is not a video" * 100)
+    expect_error(lambda: data.FrameSet([str(bad)], opts, cache), bad, "cannot read")
+    mixed = write_images(tmp_path / "mixed", n=3, sizes=[(16, 16), (16, 16), (20, 12)])
+    expect_error(lambda: data.FrameSet([str(mixed)], opts, cache), mixed / "img02.png", "--size")
+    fs = data.FrameSet([str(mixed)], data.DecodeOptions(size=(16, 16)), cache)
+    assert fs.frames.shape == (3, 1, 16, 16)
+    badidx = tmp_path / "x-idx3-ubyte"
+    badidx.write_bytes(b"\1\2\3\4" * 8)
+    expect_error(lambda: data.FrameSet([str(badidx)], opts, cache), badidx, "magic")
+
+
+if __name__ == "__main__":
+    for name, fn in list(globals().items()):
+        if name.startswith("test_"):
+            with tempfile.TemporaryDirectory() as d:
+                fn(Path(d))
+            print(f"ok  {name}")
