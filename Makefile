@@ -35,6 +35,7 @@ COMPUTE_OBJ := $(patsubst %.c,$(B)/%.o,$(COMPUTE_SRC))
 DAEMON_OBJ  := $(patsubst %.c,$(B)/%.o,$(DAEMON_SRC))
 TEST_SRC    := $(wildcard tests/test_*.c)
 TEST_BIN    := $(patsubst tests/%.c,$(B)/tests/%,$(TEST_SRC))
+TOOL_BIN    := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/tool_*.c))
 
 all: $(B)/lmdd
 
@@ -62,7 +63,7 @@ $(B)/tests/%: tests/%.c $(B)/libcompute.a $(filter-out $(B)/daemon/lmdd.o,$(DAEM
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests -o $@ $< $(filter-out $(B)/daemon/lmdd.o,$(DAEMON_OBJ)) $(B)/libcompute.a $(LDFLAGS) $(LDLIBS)
 
-tests: $(TEST_BIN) $(B)/lmdd
+tests: $(TEST_BIN) $(TOOL_BIN) $(B)/lmdd
 
 # The README's test command. tests/run.sh prints "N passed, N failed".
 test: tests

@@ -178,7 +178,7 @@ class UNet(nn.Module):
 
     def forward(self, x, t, cond=None):
         """x: [N, C, H, W] noisy image; t: [N] integer steps; cond: [N, k*C, H, W]."""
-        temb = timestep_embedding(t, self.ch)
+        temb = timestep_embedding(t, self.ch).to(x.dtype)
         temb = self.temb.dense[1](F.silu(self.temb.dense[0](temb)))
         if cond is not None:
             x = torch.cat([x, cond], dim=1)
