@@ -4,7 +4,7 @@
 Run:  /usr/bin/python3 -m pytest train/      or      /usr/bin/python3 train/test_train.py
 
 Covers: training a few steps on generated images, export -> reload gives the
-identical ε-prediction as the checkpoint's EMA weights, the safetensors layout
+identical ε-prediction as the checkpoint's EMA weights, --init warm start, the safetensors layout
 and metadata keys of docs/model-format.md, exact resume (same final step,
 same loss history as an uninterrupted run, here with --cond-frames on a
 generated video), idx files (resize and pad to 32x32), clip-aware
@@ -99,6 +99,13 @@ def test_train_export_reload(tmp_path):
     t = torch.tensor([0, 999])
     with torch.no_grad():
         assert torch.equal(model(x, t), ref(x, t))
+
+    warm = train.run(["--data", str(imgs), "--out", str(tmp_path / "warm"), "--max-steps", "5",
+                      "--init", str(out / "model.safetensors"),
+                      "--cache-dir", str(tmp_path / "cache")] + TINY)
+    assert warm["step"] == 5 and len(warm["losses"]) == 2
+    _, wmeta = export.load_safetensors(str(tmp_path / "warm" / "model.safetensors"))
+    assert json.loads(wmeta["training"])["init"]["steps"] == 3
 
     export.export_state(ck["ema"], ck["cfg"], ck["training"], str(tmp_path / "h.safetensors"), fp16=True)
     tensors, _ = export.load_safetensors(str(tmp_path / "h.safetensors"))

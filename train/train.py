@@ -25,6 +25,10 @@ Design facts:
   * On --resume the model/data/optimisation configuration comes from the
     checkpoint; only the run-control flags (RUN_FLAGS) are taken from the
     command line.
+  * --init FILE warm-starts a new run from an exported model (when the
+    checkpoint is lost): model and EMA start from its weights, the step
+    count continues from its training record, the optimizer and the LR
+    warm-up start afresh, and the loss history starts at that step.
 
 Example (CPU):  /usr/bin/python3 train/train.py --data footage/ --size 180x120 \\
                     --crop 64 --flip --out runs/cam1 --time-budget 36000
@@ -108,6 +112,8 @@ def parser():
     g = ap.add_argument_group("run control (may change on --resume)")
     g.add_argument("--out", required=True, help="run folder: checkpoint.pt, model.safetensors, loss.png")
     g.add_argument("--resume", action="store_true", help="continue the run in --out")
+    g.add_argument("--init", metavar="MODEL",
+                   help="new run warm-started from an lmdd model file of the same architecture")
     g.add_argument("--max-steps", type=int, default=0, help="stop at this total step count (0: none)")
     g.add_argument("--time-budget", type=float, default=0,
                    help="stop cleanly after this many seconds of this invocation (0: none)")
@@ -137,19 +143,19 @@ def machine(device, threads):
     return {"platform": platform.platform(), "cpu": cpu, "device": dev, "threads": threads}
 
 
-def plot_loss(losses, path, title):
+def plot_loss(losses, step0, path, title):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
     n = len(losses)
     if n:
-        ax.plot(range(1, n + 1), losses, lw=0.3, alpha=0.35, color="tab:blue", label="step")
+        ax.plot(range(step0 + 1, step0 + n + 1), losses, lw=0.3, alpha=0.35, color="tab:blue", label="step")
         w = max(1, min(LOSS_WINDOW, n // 20))
         if n >= w > 1:
             c = torch.cumsum(torch.cat([torch.zeros(1, dtype=torch.float64), losses.double()]), 0)
             ma = (c[w:] - c[:-w]) / w
-            ax.plot(range(w, n + 1), ma.tolist(), color="tab:red", lw=1.2, label=f"mean of {w}")
+            ax.plot(range(step0 + w, step0 + n + 1), ma.tolist(), color="tab:red", lw=1.2, label=f"mean of {w}")
         ax.set_yscale("log")
         ax.legend(loc="upper right")
     ax.set_xlabel("step")
@@ -223,6 +229,35 @@ def check_cfg(a, fs):
         raise SystemExit("error: --end must be after --start")
 
 
+def with_flags(command, flags):
+    """command (a shell line) with each flag in flags set to its new value."""
+    toks, out = shlex.split(command), []
+    while toks:
+        t = toks.pop(0)
+        if t in flags:
+            toks.pop(0)
+        else:
+            out.append(t)
+    for k, v in flags.items():
+        out += [k, v]
+    return " ".join(shlex.quote(t) for t in out)
+
+
+def warm_start(path, cfg, model, ema):
+    """Load an exported model into model and EMA -> (its steps, its wall time, record)."""
+    tensors, meta = export.load_safetensors(path)
+    want = export.metadata(cfg, {})
+    for k in ("format", "in_channels", "cond_frames", "base_channels", "channel_mult",
+              "num_res_blocks", "attn_levels", "groups"):
+        if meta.get(k) != want[k]:
+            raise SystemExit(f"error: --init {path}: {k} is {meta.get(k)!r}, this run has {want[k]!r}")
+    model.load_state_dict(tensors)
+    ema.load_state_dict(tensors)
+    tr = json.loads(meta.get("training") or "{}")
+    steps, wall = int(tr.get("steps", 0)), float(tr.get("wall_time_s", 0.0))
+    return steps, wall, {"path": path, "steps": steps, "wall_time_s": wall}
+
+
 def decode_opts(a):
     return data.DecodeOptions(channels=3 if a.rgb else 1, size=a.size, fit=a.fit,
                               every=a.every, start=a.start, end=a.end, limit=a.limit)
@@ -270,7 +305,7 @@ def run(argv=None):
         p.requires_grad_(False)
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=a.weight_decay)
     gen = torch.Generator().manual_seed(a.seed)
-    step, losses, wall_before = 0, torch.zeros(0), 0.0
+    step, step0, losses, wall_before, init = 0, 0, torch.zeros(0), 0.0, None
     if ck is not None:
         model.load_state_dict(ck["model"])
         ema.load_state_dict(ck["ema"])
@@ -280,6 +315,10 @@ def run(argv=None):
         if device.type == "cuda" and ck["rng"].get("cuda") is not None:
             torch.cuda.set_rng_state(ck["rng"]["cuda"], device)
         step, losses, wall_before = ck["step"], ck["losses"], ck["wall_time_s"]
+        step0, init = ck.get("step0", 0), ck["training"].get("init")
+    elif a.init:
+        step0, wall_before, init = warm_start(a.init, cfg, model, ema)
+        step = step0
     loss_list = losses.tolist()
 
     ab = unet.alpha_bars(a.schedule, a.timesteps, a.beta_start, a.beta_end)
@@ -308,12 +347,13 @@ def run(argv=None):
                 "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "batch": a.batch, "lr": a.lr, "warmup": a.warmup, "grad_clip": a.grad_clip,
                 "weight_decay": a.weight_decay, "ema": a.ema, "crop": a.crop, "flip": a.flip,
-                "seed": a.seed, "params": params, "export_dtype": "F16" if a.fp16 else "F32"}
+                "seed": a.seed, "params": params, "init": init, "export_dtype": "F16" if a.fp16 else "F32"}
 
     def checkpoint():
         rec = training_record()
         args = {k: v for k, v in vars(a).items() if k != "resume"}
         state = {"version": 1, "cfg": cfg, "args": args, "command": command, "step": step,
+                 "step0": step0,
                  "model": model.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(),
                  "rng": {"gen": gen.get_state(), "torch": torch.get_rng_state(),
                          "cuda": torch.cuda.get_rng_state(device) if device.type == "cuda" else None},
@@ -325,7 +365,7 @@ def run(argv=None):
         os.replace(tmp, ck_path)
         model_path = os.path.join(out, "model.safetensors")
         export.export_state(ema.state_dict(), cfg, rec, model_path, a.fp16)
-        plot_loss(state["losses"], os.path.join(out, "loss.png"), f"{cfg['name']}: step {step}")
+        plot_loss(state["losses"], step0, os.path.join(out, "loss.png"), f"{cfg['name']}: step {step}")
         if a.publish:
             os.makedirs(a.publish, exist_ok=True)
             for f in ("model.safetensors", "loss.png"):
@@ -336,8 +376,10 @@ def run(argv=None):
                       + (f" --publish {shlex.quote(a.publish)}" if a.publish else "")
                       + (f" --threads {a.threads}" if a.threads else "")
                       + " --time-budget SECONDS")
+            init_cmd = with_flags(command, {"--out": out.rstrip("/") + "-2",
+                                            "--init": os.path.join(a.publish, "model.safetensors")})
             export.write_card(os.path.join(a.publish, "README.md"),
-                              export.metadata(cfg, rec), params, command, resume)
+                              export.metadata(cfg, rec), params, command, resume, init_cmd)
 
     print(f"lmdd train: {cfg['name']}: {len(fs)} frames {fs.width}x{fs.height}x{fs.channels} "
           f"from {len(fs.info)} source(s), {params:,} params, device {device}, "
@@ -364,7 +406,7 @@ def run(argv=None):
             xt = sqrt_ab[t].view(-1, 1, 1, 1) * x0 + sqrt_1mab[t].view(-1, 1, 1, 1) * eps
             loss = F.mse_loss(model(xt, t, cond), eps)
             for pg in opt.param_groups:
-                pg["lr"] = a.lr * min(1.0, (step + 1) / max(1, a.warmup))
+                pg["lr"] = a.lr * min(1.0, (step - step0 + 1) / max(1, a.warmup))
             opt.zero_grad(set_to_none=True)
             loss.backward()
             if a.grad_clip > 0:
