@@ -170,21 +170,23 @@ def plot_loss(losses, step0, path, title):
 
 
 class Progress:
-    """One-line progress on stderr: \\r-updated on a terminal, else a line every log_every s."""
+    """Progress bar on stderr: \\r-updated on a terminal, else a line every log_every s.
+    The bar shows the fraction of --max-steps or --time-budget used, whichever is further."""
 
     def __init__(self, log_every):
         self.tty = sys.stderr.isatty()
         self.every = 0.5 if self.tty else log_every
         self.last = 0.0
 
-    def show(self, step, loss_ema, rate, eta, force=False):
+    def show(self, step, loss_ema, rate, eta, frac, force=False):
         now = time.time()
         if not force and now - self.last < self.every:
             return
         self.last = now
         eta_s = "?" if eta is None else time.strftime("%H:%M:%S", time.gmtime(eta)) if eta < 86400 \
             else f"{eta / 86400:.1f}d"
-        line = f"step {step:>8}  loss {loss_ema:.5f}  {rate:6.2f} steps/s  ETA {eta_s}"
+        bar = "" if frac is None else f"[{'#' * int(20 * frac):<20}] {100 * frac:3.0f}%  "
+        line = f"{bar}step {step:>8}  loss {loss_ema:.5f}  {rate:6.2f} steps/s  ETA {eta_s}"
         if self.tty:
             sys.stderr.write("\r" + line + "   ")
         else:
@@ -424,12 +426,15 @@ def run(argv=None):
             loss_ema = lv if loss_ema is None else 0.99 * loss_ema + 0.01 * lv
             el = time.time() - t0
             rate = (step - start_step) / max(el, 1e-9)
-            etas = []
+            etas, fracs = [], []
             if a.max_steps:
                 etas.append((a.max_steps - step) / max(rate, 1e-9))
+                fracs.append(step / a.max_steps)
             if a.time_budget:
                 etas.append(a.time_budget - el)
-            prog.show(step, loss_ema, rate, max(0.0, min(etas)) if etas else None)
+                fracs.append(el / a.time_budget)
+            prog.show(step, loss_ema, rate, max(0.0, min(etas)) if etas else None,
+                      min(1.0, max(fracs)) if fracs else None)
             if (a.ckpt_steps and step % a.ckpt_steps == 0) or \
                     (a.ckpt_every and time.time() - last_ck >= a.ckpt_every):
                 checkpoint()
@@ -441,7 +446,7 @@ def run(argv=None):
         checkpoint()
     el = time.time() - t0
     prog.show(step, loss_ema if loss_ema is not None else float("nan"),
-              (step - start_step) / max(el, 1e-9), 0, force=True)
+              (step - start_step) / max(el, 1e-9), 0, 1.0, force=True)
     prog.done()
     why = f"signal {stop['sig']}" if stop["sig"] else "done"
     print(f"lmdd train: {why}: step {step}, checkpoint {ck_path}, model "
