@@ -1,0 +1,113 @@
+#version 450
+/*
+ * conv2d.comp — 2-D convolution as an implicit GEMM (compute/backend.h).
+ *
+ *   Y[co, p] = sum_kk W[co, kk] * X[kk, p]  (+ bias[co]) (+ R[co, p])
+ *   M = cout rows, P = n*oh*ow columns (pixels of the whole batch),
+ *   K = cin*k*k (kk = ci*k*k + ky*k + kx, the weight layout's inner order).
+ *
+ * Workgroup: 256 invocations, a 64 (co) x 64 (pixel) output tile, K consumed
+ * in 16-deep slices staged in shared memory (As[16][64] weights, Bs[16][64]
+ * im2col input, gathered on the fly with padding, stride 2 and the fused
+ * nearest-x2 upsample). Each invocation accumulates a 4x4 micro-tile with
+ * rows ty + 16*i and columns tx + 16*j, so that stores of one row are
+ * contiguous across invocations. The next K slice is prefetched into
+ * registers while the current one is multiplied (one barrier pair per
+ * slice). Shared memory: 8 KiB. Dispatch: (ceil(P/64) [- split], ceil(M/64)).
+ * B0 = y, B1 = x, B2 = w, B3 = bias, B4 = residual (N x cout x oh x ow).
+ * The residual may alias y (same element read then written by one thread).
+ */
+layout(local_size_x = 256) in;
+layout(set = 0, binding = 0) buffer B0 { float y[]; };
+layout(set = 0, binding = 1) readonly buffer B1 { float x[]; };
+layout(set = 0, binding = 2) readonly buffer B2 { float w[]; };
+layout(set = 0, binding = 3) readonly buffer B3 { float bias[]; };
+layout(set = 0, binding = 4) buffer B4 { float res[]; };
+layout(push_constant) uniform PC {
+	uint n, cin, h, wd, cout, k, stride, up;
+	uint oh, ow, xcs, xcoff, ycs, ycoff, flags, base_x;  /* flags: 1 bias, 2 residual */
+} pc;
+
+shared float As[16][64];
+shared float Bs[16][64];
+
+void main()
+{
+	uint t = gl_LocalInvocationID.x;
+	uint tx = t % 16u, ty = t / 16u;
+	uint p0 = (gl_WorkGroupID.x + pc.base_x) * 64u;
+	uint m0 = gl_WorkGroupID.y * 64u;
+	uint kk2 = pc.k * pc.k;
+	uint K = pc.cin * kk2;
+	uint P = pc.n * pc.oh * pc.ow;
+	uint ohw = pc.oh * pc.ow;
+	uint hw = pc.h * pc.wd;
+	int lh = int(pc.h << pc.up), lw = int(pc.wd << pc.up);
+	int pad = int(pc.k / 2u);
+
+	/* B loads: this invocation always gathers column bp = t % 64 of the
+	 * tile, rows kr = t / 64 + 4*i; decompose its pixel once. */
+	uint bp = t % 64u, kr = t / 64u;
+	uint gp = p0 + bp;
+	bool pin = gp < P;
+	uint bn = 0u, boy = 0u, box = 0u;
+	if (pin) { bn = gp / ohw; uint r = gp - bn * ohw; boy = r / pc.ow; box = r - boy * pc.ow; }
+	int iy0 = int(boy * pc.stride) - pad, ix0 = int(box * pc.stride) - pad;
+	uint xbase = (bn * pc.xcs + pc.xcoff) * hw;
+	/* A loads: row m0 + t/16 + 16*i, column kk = t % 16 */
+	uint ak = t % 16u, am = t / 16u;
+
+	float acc[4][4];
+	for (int i = 0; i < 4; i++) for (int j = 0; j < 4; j++) acc[i][j] = 0.0f;
+
+	float ra[4], rb[4];
+	/* load slice k0 into registers */
+	#define LOAD(k0) { \
+		for (uint i = 0u; i < 4u; i++) { \
+			uint m = m0 + am + 16u * i, kk = (k0) + ak; \
+			ra[i] = (m < pc.cout && kk < K) ? w[m * K + kk] : 0.0f; \
+		} \
+		for (uint i = 0u; i < 4u; i++) { \
+			uint kk = (k0) + kr + 4u * i; \
+			float v = 0.0f; \
+			if (pin && kk < K) { \
+				uint ci = kk / kk2, rr = kk - ci * kk2; \
+				uint ky = rr / pc.k, kx = rr - ky * pc.k; \
+				int iy = iy0 + int(ky), ix = ix0 + int(kx); \
+				if (iy >= 0 && iy < lh && ix >= 0 && ix < lw) \
+					v = x[xbase + ci * hw + uint(iy >> pc.up) * pc.wd + uint(ix >> pc.up)]; \
+			} \
+			rb[i] = v; \
+		} }
+
+	LOAD(0u)
+	for (uint k0 = 0u; k0 < K; k0 += 16u) {
+		for (uint i = 0u; i < 4u; i++) As[ak][am + 16u * i] = ra[i];
+		for (uint i = 0u; i < 4u; i++) Bs[kr + 4u * i][bp] = rb[i];
+		barrier();
+		if (k0 + 16u < K) LOAD(k0 + 16u)
+		for (uint kk = 0u; kk < 16u; kk++) {
+			float a[4], b[4];
+			for (uint i = 0u; i < 4u; i++) a[i] = As[kk][ty + 16u * i];
+			for (uint j = 0u; j < 4u; j++) b[j] = Bs[kk][tx + 16u * j];
+			for (uint i = 0u; i < 4u; i++)
+				for (uint j = 0u; j < 4u; j++)
+					acc[i][j] += a[i] * b[j];
+		}
+		barrier();
+	}
+
+	for (uint j = 0u; j < 4u; j++) {
+		uint p = p0 + tx + 16u * j;
+		if (p >= P) continue;
+		uint nn = p / ohw, pix = p - nn * ohw;
+		for (uint i = 0u; i < 4u; i++) {
+			uint m = m0 + ty + 16u * i;
+			if (m >= pc.cout) continue;
+			float v = acc[i][j];
+			if ((pc.flags & 1u) != 0u) v += bias[m];
+			if ((pc.flags & 2u) != 0u) v += res[(nn * pc.cout + m) * ohw + pix];
+			y[((nn * pc.ycs + pc.ycoff + m) * ohw) + pix] = v;
+		}
+	}
+}
