@@ -45,7 +45,7 @@ $(B)/spv/%.inc: shaders/%.comp $(wildcard shaders/*.glsl)
 
 $(B)/shaders.h: $(SPV_INC)
 	@mkdir -p $(B)
-	@{ echo "/* generated: SPIR-V of shaders/*.comp */"; \
+	@{ echo "/* generated from shaders/NAME.comp by glslc: SPIR-V words */"; \
 	   for f in $(SPV_INC); do n=$$(basename $$f .inc); \
 	     echo "static const uint32_t spv_$$n[] ="; cat $$f; echo ";"; done; } > $@.tmp && mv $@.tmp $@
 

@@ -15,7 +15,9 @@
  *  - The whole loop is recorded before the single download, so on Vulkan it
  *    is one submit.
  */
+#include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include "backend.h"
@@ -81,6 +83,91 @@ lmd_err lmd_params_set_mask(lmd_params *p, const char *spec)
 	p->mask = k;
 	p->mask_frac = (float)f;
 	return LMD_OK;
+}
+
+static lmd_err set_int(const char *key, const char *val, long lo, long hi, long *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(val, &end, 10);
+	if (errno || end == val || *end || v < lo || v > hi)
+		return lmd_seterr(LMD_ERR_ARG, "%s = '%s': expected an integer in [%ld, %ld]", key, val, lo, hi);
+	*out = v;
+	return LMD_OK;
+}
+
+lmd_err lmd_params_set(lmd_params *p, const char *key, const char *val)
+{
+	long v;
+	lmd_err e;
+	if (!strcmp(key, "mask"))
+		return lmd_params_set_mask(p, val);
+	if (!strcmp(key, "distance")) {
+		if (!strcmp(val, "mse"))
+			p->distance = LMD_DIST_MSE;
+		else if (!strcmp(val, "ssim"))
+			p->distance = LMD_DIST_SSIM;
+		else
+			return lmd_seterr(LMD_ERR_ARG, "distance = '%s': expected mse or ssim", val);
+		return LMD_OK;
+	}
+	if (!strcmp(key, "agg")) {
+		if (!strcmp(val, "median"))
+			p->agg = LMD_AGG_MEDIAN;
+		else if (!strcmp(val, "mean"))
+			p->agg = LMD_AGG_MEAN;
+		else if (!strcmp(val, "min"))
+			p->agg = LMD_AGG_MIN;
+		else
+			return lmd_seterr(LMD_ERR_ARG, "agg = '%s': expected median, mean or min", val);
+		return LMD_OK;
+	}
+	if (!strcmp(key, "pool")) {
+		if (!strcmp(val, "mean")) {
+			p->pool = LMD_POOL_MEAN;
+			return LMD_OK;
+		}
+		if (strncmp(val, "max", 3) || (val[3] && val[3] != ':'))
+			return lmd_seterr(LMD_ERR_ARG, "pool = '%s': expected mean or max[:K]", val);
+		p->pool = LMD_POOL_MAX;
+		if (val[3] && (e = set_int("pool size", val + 4, 1, 255, &v)))
+			return e;
+		if (val[3])
+			p->pool_size = (int)v;
+		return LMD_OK;
+	}
+	if (!strcmp(key, "eta")) {
+		char *end;
+		double d = strtod(val, &end);
+		if (end == val || *end || !(d >= 0 && d <= 1))
+			return lmd_seterr(LMD_ERR_ARG, "eta = '%s': expected a number in [0, 1]", val);
+		p->eta = (float)d;
+		return LMD_OK;
+	}
+	if (!strcmp(key, "seed")) {
+		char *end;
+		errno = 0;
+		unsigned long long s = strtoull(val, &end, 0);
+		if (errno || end == val || *end || val[0] == '-')
+			return lmd_seterr(LMD_ERR_ARG, "seed = '%s': expected a non-negative integer", val);
+		p->seed = s;
+		return LMD_OK;
+	}
+	static const struct { const char *k; long lo, hi; size_t off; } ints[] = {
+		{ "steps", 1, 1000, offsetof(lmd_params, steps) },
+		{ "reps", 1, 64, offsetof(lmd_params, reps) },
+		{ "t0", -1, 100000, offsetof(lmd_params, t0) },
+		{ "jump", 0, 1000, offsetof(lmd_params, jump) },
+		{ "resample", 0, 20, offsetof(lmd_params, resample) },
+	};
+	for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++)
+		if (!strcmp(key, ints[i].k)) {
+			if ((e = set_int(key, val, ints[i].lo, ints[i].hi, &v)))
+				return e;
+			*(int *)((char *)p + ints[i].off) = (int)v;
+			return LMD_OK;
+		}
+	return lmd_seterr(LMD_ERR_ARG, "unknown sampler parameter '%s'", key);
 }
 
 int lmd_params_nfe(const lmd_params *p)

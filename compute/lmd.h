@@ -98,6 +98,12 @@ typedef struct {
 void lmd_params_default(lmd_params *p);
 /* Parse "checkerboard:8", "patches:0.25", "center:0.25". */
 lmd_err lmd_params_set_mask(lmd_params *p, const char *spec);
+/*
+ * Set one parameter from text, as in config files and command lines:
+ * steps, reps, t0, eta, mask, distance (mse|ssim), pool (mean|max[:K]),
+ * agg (median|mean|min), seed, jump, resample. LMD_ERR_ARG names the key.
+ */
+lmd_err lmd_params_set(lmd_params *p, const char *key, const char *val);
 /* Network evaluations per image for these parameters. */
 int lmd_params_nfe(const lmd_params *p);
 lmd_err lmd_params_check(const lmd_params *p, const lmd_model *m);

@@ -515,8 +515,6 @@ lmd_err lmd_model_parse(const unsigned char *buf, size_t len, const char *what, 
 	}
 	if ((e = parse_meta(cJSON_GetObjectItemCaseSensitive(hdr, "__metadata__"), what, m)))
 		goto fail;
-	if ((e = check_overlap(hdr, what)))
-		goto fail;
 	int need = 0;
 	lmd_arch_walk(&m->info, count_one, &need);
 	m->t = calloc((size_t)need, sizeof *m->t);
@@ -539,6 +537,8 @@ lmd_err lmd_model_parse(const unsigned char *buf, size_t len, const char *what, 
 			goto fail;
 		}
 	}
+	if ((e = check_overlap(hdr, what)))
+		goto fail;
 	long long np = 0;
 	for (int i = 0; i < m->nt; i++)
 		np += (long long)m->t[i].n;
@@ -655,7 +655,8 @@ double lmd_model_flops(const lmd_model *m, int h, int w)
 	for (int i = L - 1; i >= 0; i--) {
 		int cout = ch * a->ch_mult[i];
 		for (int j = 0; j <= a->num_res_blocks; j++) {
-			RES(cin + skip[--ns], cout, hw);
+			int cat = cin + skip[--ns]; /* RES evaluates its arguments more than once */
+			RES(cat, cout, hw);
 			cin = cout;
 			if (a->attn_levels & (1u << i))
 				ATT(cin, hw);

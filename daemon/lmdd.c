@@ -3,7 +3,6 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <sysexits.h>
 #include "cli.h"
 
 static const struct {
@@ -20,20 +19,6 @@ static const struct {
 	{ "subscribe", cmd_subscribe, "print events: [--endpoint E] [--topic T]" },
 	{ "eval", cmd_eval, "detection quality: see docs/evaluation.md" },
 };
-
-int cli_exit_code(lmd_err e)
-{
-	switch (e) {
-	case LMD_OK: return 0;
-	case LMD_ERR_IO: return EX_NOINPUT;
-	case LMD_ERR_FORMAT: return EX_DATAERR;
-	case LMD_ERR_ARG: return EX_USAGE;
-	case LMD_ERR_NOMEM: return EX_OSERR;
-	case LMD_ERR_DEVICE: return EX_UNAVAILABLE;
-	case LMD_ERR_UNSUPPORTED: return EX_UNAVAILABLE;
-	}
-	return EX_SOFTWARE;
-}
 
 static void usage(FILE *f)
 {

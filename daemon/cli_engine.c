@@ -1,0 +1,291 @@
+/*
+ * cli_engine.c — engine options, engine opening and the batched frame loop
+ * shared by `lmdd score`, `lmdd calibrate` and `lmdd eval` (cli_engine.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include "cli.h"
+#include "cli_engine.h"
+#include "media.h"
+#include <cjson/cJSON.h>
+
+const char cli_engine_help[] =
+	"engine options:\n"
+	"  --model FILE          model file (safetensors)\n"
+	"  --backend B           auto (default: Vulkan, else CPU), vulkan or cpu\n"
+	"  --device N|NAME       Vulkan device index or name substring\n"
+	"  --steps S             DDIM steps (default 10)\n"
+	"  --reps R              attempts per image, alternating masks (default 2)\n"
+	"  --t0 T                start level, 1..T-1 (default T-1: from pure noise)\n"
+	"  --eta E               DDIM eta in [0,1] (default 0)\n"
+	"  --mask M              checkerboard[:B] (default 8), patches[:FRAC], center[:FRAC]\n"
+	"  --jump J --resample N RePaint resampling (default off)\n"
+	"  --distance D          mse (default) or ssim\n"
+	"  --pool P              mean (default) or max[:K] (max of a KxK-averaged map)\n"
+	"  --agg A               median (default), mean or min over attempts\n"
+	"  --seed N              noise seed (default 0)\n"
+	"  --size WxH            resize frames to this size (default: the model's)\n"
+	"  --batch N             frames per engine call (default 8)\n";
+
+void cli_engine_defaults(cli_engine_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->backend = -1;
+	o->device = -1;
+	o->batch = 8;
+	lmd_params_default(&o->p);
+}
+
+static int parse_size(const char *s, int *w, int *h)
+{
+	char *e1, *e2;
+	long a = strtol(s, &e1, 10);
+	if (e1 == s || (*e1 != 'x' && *e1 != 'X'))
+		return -1;
+	long b = strtol(e1 + 1, &e2, 10);
+	if (e2 == e1 + 1 || *e2 || a < 1 || b < 1 || a > 8192 || b > 8192)
+		return -1;
+	*w = (int)a;
+	*h = (int)b;
+	return 0;
+}
+
+int cli_engine_arg(cli_engine_opts *o, int argc, char **argv, int *i)
+{
+	const char *a = argv[*i];
+	if (strncmp(a, "--", 2))
+		return 0;
+	static const char *const keys[] = { "model", "backend", "device", "steps", "reps", "t0", "eta",
+	                                    "mask", "jump", "resample", "distance", "pool", "agg", "seed",
+	                                    "size", "batch" };
+	const char *name = a + 2, *eq = strchr(name, '=');
+	size_t nl = eq ? (size_t)(eq - name) : strlen(name);
+	const char *key = NULL;
+	for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+		if (strlen(keys[k]) == nl && !strncmp(keys[k], name, nl))
+			key = keys[k];
+	if (!key)
+		return 0;
+	const char *val = eq ? eq + 1 : NULL;
+	if (!val) {
+		if (*i + 1 >= argc) {
+			fprintf(stderr, "lmdd: option --%s needs a value\n", key);
+			return -1;
+		}
+		val = argv[++*i];
+	}
+	if (!strcmp(key, "model")) {
+		o->model = val;
+	} else if (!strcmp(key, "backend")) {
+		if (!strcmp(val, "auto"))
+			o->backend = -1;
+		else if (!strcmp(val, "vulkan"))
+			o->backend = LMD_BACKEND_VULKAN;
+		else if (!strcmp(val, "cpu"))
+			o->backend = LMD_BACKEND_CPU;
+		else {
+			fprintf(stderr, "lmdd: --backend '%s': expected auto, vulkan or cpu\n", val);
+			return -1;
+		}
+	} else if (!strcmp(key, "device")) {
+		char *e;
+		long d = strtol(val, &e, 10);
+		if (*e || e == val) {
+			o->device_name = val;
+		} else if (d < 0 || d > 64) {
+			fprintf(stderr, "lmdd: --device %s: expected an index 0..64 or a name\n", val);
+			return -1;
+		} else {
+			o->device = (int)d;
+		}
+	} else if (!strcmp(key, "size")) {
+		if (parse_size(val, &o->width, &o->height)) {
+			fprintf(stderr, "lmdd: --size '%s': expected WxH, e.g. 180x120\n", val);
+			return -1;
+		}
+	} else if (!strcmp(key, "batch")) {
+		char *e;
+		long b = strtol(val, &e, 10);
+		if (*e || e == val || b < 1 || b > 1024) {
+			fprintf(stderr, "lmdd: --batch '%s': expected 1..1024\n", val);
+			return -1;
+		}
+		o->batch = (int)b;
+	} else if (lmd_params_set(&o->p, key, val)) {
+		fprintf(stderr, "lmdd: --%s\n", lmd_errmsg());
+		return -1;
+	}
+	return 1;
+}
+
+int cli_engine_open(const cli_engine_opts *o, cli_engine *ce)
+{
+	memset(ce, 0, sizeof *ce);
+	lmd_err e;
+	if (!o->model) {
+		fprintf(stderr, "lmdd: --model FILE is required\n");
+		return EX_USAGE;
+	}
+	if ((e = lmd_model_load(o->model, &ce->model))) {
+		fprintf(stderr, "lmdd: %s\n", lmd_errmsg());
+		return cli_exit_code(e);
+	}
+	if ((e = lmd_params_check(&o->p, ce->model))) {
+		fprintf(stderr, "lmdd: %s\n", lmd_errmsg());
+		cli_engine_close(ce);
+		return EX_USAGE;
+	}
+	if (o->backend != LMD_BACKEND_CPU) {
+		e = lmd_engine_new(ce->model, LMD_BACKEND_VULKAN, o->device, o->device_name, &ce->engine);
+		if (e && o->backend == LMD_BACKEND_VULKAN) {
+			fprintf(stderr, "lmdd: vulkan: %s\n", lmd_errmsg());
+			cli_engine_close(ce);
+			return cli_exit_code(e);
+		}
+		if (e && !o->quiet)
+			fprintf(stderr, "lmdd: warning: no Vulkan backend (%s); using the CPU backend\n", lmd_errmsg());
+	}
+	if (!ce->engine && (e = lmd_engine_new(ce->model, LMD_BACKEND_CPU, -1, NULL, &ce->engine))) {
+		fprintf(stderr, "lmdd: %s\n", lmd_errmsg());
+		cli_engine_close(ce);
+		return cli_exit_code(e);
+	}
+	const lmd_model_info *a = lmd_model_get_info(ce->model);
+	ce->C = a->channels;
+	ce->K = a->cond_frames;
+	ce->W = o->width ? o->width : a->frame_width;
+	ce->H = o->height ? o->height : a->frame_height;
+	return 0;
+}
+
+void cli_engine_close(cli_engine *ce)
+{
+	lmd_engine_destroy(&ce->engine);
+	lmd_model_destroy(&ce->model);
+}
+
+typedef struct {
+	const char *input;
+	int64_t frame;
+} frame_tag;
+
+int cli_score_inputs(const cli_engine_opts *o, cli_engine *ce, char **inputs, int n,
+                     int want_maps, cli_frame_fn fn, void *ctx)
+{
+	size_t img = (size_t)ce->C * ce->W * ce->H, hw = (size_t)ce->W * ce->H;
+	int nb = o->batch, rc = 0, count = 0;
+	float *imgs = malloc(sizeof(float) * img * nb), *cond = NULL;
+	float *hist = ce->K ? malloc(sizeof(float) * img * ce->K) : NULL; /* previous frames, oldest first */
+	float *scores = malloc(sizeof(float) * nb);
+	float *maps = want_maps ? malloc(sizeof(float) * hw * nb) : NULL;
+	float *recon = want_maps ? malloc(sizeof(float) * img * nb) : NULL;
+	frame_tag *tags = malloc(sizeof *tags * nb);
+	if (ce->K)
+		cond = malloc(sizeof(float) * img * ce->K * nb);
+	if (!imgs || !scores || !tags || (want_maps && (!maps || !recon)) || (ce->K && (!cond || !hist))) {
+		fprintf(stderr, "lmdd: out of memory\n");
+		rc = EX_OSERR;
+		goto out;
+	}
+	for (int in = 0; in <= n && !rc; in++) {
+		lmd_media *m = NULL;
+		int64_t k = 0;
+		lmd_err e = LMD_OK;
+		if (in < n) {
+			lmd_media_opts mo = { .width = ce->W, .height = ce->H, .channels = ce->C, .timeout_ms = 30000 };
+			if ((e = lmd_media_open(inputs[in], &mo, &m))) {
+				fprintf(stderr, "lmdd: %s\n", lmd_errmsg());
+				rc = cli_exit_code(e);
+				break;
+			}
+		}
+		for (;;) {
+			int got = 0;
+			if (m) {
+				lmd_frame_info fi;
+				e = lmd_media_read(m, imgs + (size_t)count * img, &fi);
+				if (e == LMD_OK) {
+					got = 1;
+				} else if (!lmd_media_at_eof(m)) {
+					fprintf(stderr, "lmdd: %s: %s\n", inputs[in], lmd_errmsg());
+					rc = cli_exit_code(e);
+				}
+			}
+			if (got) {
+				float *cur = imgs + (size_t)count * img;
+				if (ce->K) {
+					if (k == 0)
+						for (int f = 0; f < ce->K; f++)
+							memcpy(hist + (size_t)f * img, cur, sizeof(float) * img);
+					memcpy(cond + (size_t)count * ce->K * img, hist, sizeof(float) * img * ce->K);
+					memmove(hist, hist + img, sizeof(float) * img * (ce->K - 1));
+					memcpy(hist + (size_t)(ce->K - 1) * img, cur, sizeof(float) * img);
+				}
+				tags[count].input = inputs[in];
+				tags[count].frame = k++;
+				count++;
+			}
+			/* flush a full batch, or what is left after the last input (in == n) */
+			if (count == nb || (in == n && count)) {
+				e = lmd_engine_score(ce->engine, &o->p, count, ce->H, ce->W, imgs, cond, scores, maps, recon);
+				if (e) {
+					fprintf(stderr, "lmdd: scoring: %s\n", lmd_errmsg());
+					rc = cli_exit_code(e);
+					break;
+				}
+				for (int i = 0; i < count && !rc; i++)
+					if (fn(ctx, tags[i].input, tags[i].frame, scores[i], maps ? maps + hw * i : NULL,
+					       imgs + img * i, recon ? recon + img * i : NULL))
+						rc = -1;
+				count = 0;
+			}
+			if (!got || rc)
+				break;
+		}
+		lmd_media_close(&m);
+	}
+	if (rc == -1)
+		rc = 0;
+out:
+	free(imgs);
+	free(cond);
+	free(hist);
+	free(scores);
+	free(maps);
+	free(recon);
+	free(tags);
+	return rc;
+}
+
+struct cJSON *cli_params_json(const lmd_params *p)
+{
+	static const char *const masks[] = { "checkerboard", "patches", "center" };
+	static const char *const dists[] = { "mse", "ssim" };
+	static const char *const aggs[] = { "median", "mean", "min" };
+	char mask[48], pool[24];
+	if (p->mask == LMD_MASK_CHECKERBOARD)
+		snprintf(mask, sizeof mask, "checkerboard:%d", p->mask_blocks);
+	else
+		snprintf(mask, sizeof mask, "%s:%g", masks[p->mask], p->mask_frac);
+	if (p->pool == LMD_POOL_MAX)
+		snprintf(pool, sizeof pool, "max:%d", p->pool_size);
+	else
+		snprintf(pool, sizeof pool, "mean");
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "steps", p->steps);
+	cJSON_AddNumberToObject(o, "reps", p->reps);
+	cJSON_AddNumberToObject(o, "t0", p->t0);
+	cJSON_AddNumberToObject(o, "eta", p->eta);
+	cJSON_AddStringToObject(o, "mask", mask);
+	cJSON_AddNumberToObject(o, "jump", p->jump);
+	cJSON_AddNumberToObject(o, "resample", p->resample);
+	cJSON_AddStringToObject(o, "distance", dists[p->distance]);
+	cJSON_AddStringToObject(o, "pool", pool);
+	cJSON_AddStringToObject(o, "agg", aggs[p->agg]);
+	cJSON_AddNumberToObject(o, "seed", (double)p->seed);
+	cJSON_AddNumberToObject(o, "nfe", lmd_params_nfe(p));
+	return o;
+}

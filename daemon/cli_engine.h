@@ -1,0 +1,62 @@
+/*
+ * cli_engine.h — what the engine-driving commands (score, calibrate, eval)
+ * share: the engine options (--model, --backend, --device, sampler keys,
+ * --size, --batch), opening model + engine with the backend fallback, and a
+ * batched loop over every frame of a list of image/video inputs.
+ *
+ * --backend auto (the default) tries Vulkan and falls back to the CPU with a
+ * warning naming why; --backend vulkan fails instead.
+ */
+#ifndef LMD_CLI_ENGINE_H
+#define LMD_CLI_ENGINE_H
+#include <stdint.h>
+#include "lmd.h"
+
+typedef struct {
+	const char *model;
+	int backend;           /* -1 auto, else lmd_backend_kind */
+	int device;
+	const char *device_name;
+	lmd_params p;
+	int width, height;     /* 0 = the model's frame size */
+	int batch;
+	int quiet;
+} cli_engine_opts;
+
+void cli_engine_defaults(cli_engine_opts *o);
+/*
+ * If argv[*i] is an engine option, consume it (and its value) and return 1;
+ * 0 if it is not one; -1 after printing an error.
+ */
+int cli_engine_arg(cli_engine_opts *o, int argc, char **argv, int *i);
+extern const char cli_engine_help[];
+
+typedef struct {
+	lmd_model *model;
+	lmd_engine *engine;
+	int C, W, H, K;
+} cli_engine;
+
+/* Load the model, create the engine; prints the error and returns a sysexits code on failure. */
+int cli_engine_open(const cli_engine_opts *o, cli_engine *ce);
+void cli_engine_close(cli_engine *ce);
+
+/* Called once per scored frame; return nonzero to stop. */
+typedef int (*cli_frame_fn)(void *ctx, const char *input, int64_t frame, float score,
+                            const float *map, const float *image, const float *recon);
+
+/*
+ * Decode every frame of every input, score in batches, call fn in order.
+ * maps/recon: also compute them (slower to copy, same engine work).
+ * For models with conditioning frames the previous frames of the same input
+ * are passed (the first frame is repeated at the start of each input).
+ * Returns 0 or a sysexits code (the error already printed).
+ */
+int cli_score_inputs(const cli_engine_opts *o, cli_engine *ce, char **inputs, int n,
+                     int want_maps, cli_frame_fn fn, void *ctx);
+
+
+/* The sampler parameters as a JSON object (for calibration files and results). */
+struct cJSON;
+struct cJSON *cli_params_json(const lmd_params *p);
+#endif

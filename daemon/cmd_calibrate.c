@@ -1,0 +1,182 @@
+/*
+ * cmd_calibrate.c — `lmdd calibrate`: the alarm threshold from normal frames.
+ *
+ *   lmdd calibrate --model FILE [--out FILE] [--fpr 0.005] [--every N]
+ *                  [engine options] INPUT...
+ *
+ * Scores held-out normal frames (never the training frames) with the same
+ * engine settings the daemon will use, and writes a JSON sidecar (default
+ * <model>.calib.json, read by the daemon): the threshold is the (1 - fpr)
+ * quantile of the in-domain scores, so about fpr of normal frames alarm.
+ * The file also records the sampler parameters (scores are only comparable
+ * under the same ones), summary statistics and a histogram.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <cjson/cJSON.h>
+#include "cli.h"
+#include "cli_engine.h"
+
+typedef struct {
+	float *v;
+	size_t n, cap;
+} calib_ctx;
+
+static int collect(void *vctx, const char *input, int64_t frame, float score,
+                   const float *map, const float *image, const float *recon)
+{
+	calib_ctx *c = vctx;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : 1024;
+		float *v = realloc(c->v, cap * sizeof(float));
+		if (!v)
+			return 1;
+		c->v = v;
+		c->cap = cap;
+	}
+	c->v[c->n++] = score;
+	if (c->n % 100 == 0)
+		fprintf(stderr, "\rcalibrate: %zu frames scored", c->n);
+	return 0;
+}
+
+static int cmpf(const void *a, const void *b)
+{
+	float x = *(const float *)a, y = *(const float *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Linear-interpolated quantile of sorted v (numpy's default). */
+static double quantile(const float *v, size_t n, double q)
+{
+	double pos = q * (double)(n - 1);
+	size_t i = (size_t)pos;
+	if (i + 1 >= n)
+		return v[n - 1];
+	return v[i] + (pos - (double)i) * (v[i + 1] - v[i]);
+}
+
+int cmd_calibrate(int argc, char **argv)
+{
+	cli_engine_opts o;
+	const char *out = NULL;
+	double fpr = 0.005;
+	char **inputs = argv + 1;
+	int n = 0;
+	cli_engine_defaults(&o);
+	for (int i = 1; i < argc; i++) {
+		int r = cli_engine_arg(&o, argc, argv, &i);
+		if (r < 0)
+			return EX_USAGE;
+		if (r)
+			continue;
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			printf("usage: lmdd calibrate --model FILE [--out FILE] [--fpr F] INPUT...\n\n%s"
+			       "  --out FILE            sidecar to write (default MODEL.calib.json)\n"
+			       "  --fpr F               false-alarm rate on normal frames (default 0.005)\n",
+			       cli_engine_help);
+			return 0;
+		}
+		if (!strcmp(argv[i], "--out") && i + 1 < argc) {
+			out = argv[++i];
+		} else if (!strcmp(argv[i], "--fpr") && i + 1 < argc) {
+			char *e;
+			fpr = strtod(argv[++i], &e);
+			if (*e || !(fpr > 0 && fpr < 1)) {
+				fprintf(stderr, "lmdd calibrate: --fpr '%s': expected a number in (0, 1)\n", argv[i]);
+				return EX_USAGE;
+			}
+		} else if (!strncmp(argv[i], "--", 2)) {
+			fprintf(stderr, "lmdd calibrate: unknown option '%s'\n", argv[i]);
+			return EX_USAGE;
+		} else {
+			inputs[n++] = argv[i];
+		}
+	}
+	if (!n) {
+		fprintf(stderr, "lmdd calibrate: no inputs: give held-out normal footage\n");
+		return EX_USAGE;
+	}
+	char defout[4096];
+	if (!out && o.model) {
+		snprintf(defout, sizeof defout, "%s.calib.json", o.model);
+		out = defout;
+	}
+	cli_engine ce;
+	int rc = cli_engine_open(&o, &ce);
+	if (rc)
+		return rc;
+	calib_ctx c = { 0 };
+	rc = cli_score_inputs(&o, &ce, inputs, n, 0, collect, &c);
+	fprintf(stderr, "\rcalibrate: %zu frames scored\n", c.n);
+	if (!rc && c.n < 2) {
+		fprintf(stderr, "lmdd calibrate: need at least 2 frames, got %zu\n", c.n);
+		rc = EX_DATAERR;
+	}
+	if (rc)
+		goto done;
+	qsort(c.v, c.n, sizeof(float), cmpf);
+	double sum = 0, ss = 0;
+	for (size_t i = 0; i < c.n; i++)
+		sum += c.v[i];
+	double mean = sum / (double)c.n;
+	for (size_t i = 0; i < c.n; i++)
+		ss += (c.v[i] - mean) * (c.v[i] - mean);
+	double thr = quantile(c.v, c.n, 1 - fpr);
+
+	cJSON *j = cJSON_CreateObject();
+	const lmd_model_info *a = lmd_model_get_info(ce.model);
+	cJSON_AddStringToObject(j, "model", a->name);
+	cJSON_AddStringToObject(j, "model_file", o.model);
+	cJSON_AddNumberToObject(j, "threshold", thr);
+	cJSON_AddNumberToObject(j, "fpr", fpr);
+	cJSON_AddNumberToObject(j, "frames", (double)c.n);
+	cJSON *sz = cJSON_AddArrayToObject(j, "size");
+	cJSON_AddItemToArray(sz, cJSON_CreateNumber(ce.W));
+	cJSON_AddItemToArray(sz, cJSON_CreateNumber(ce.H));
+	cJSON_AddItemToObject(j, "params", cli_params_json(&o.p));
+	cJSON_AddStringToObject(j, "device", lmd_engine_device(ce.engine));
+	cJSON *st = cJSON_AddObjectToObject(j, "stats");
+	cJSON_AddNumberToObject(st, "mean", mean);
+	cJSON_AddNumberToObject(st, "std", sqrt(ss / (double)(c.n - 1)));
+	cJSON_AddNumberToObject(st, "min", c.v[0]);
+	cJSON_AddNumberToObject(st, "p50", quantile(c.v, c.n, 0.5));
+	cJSON_AddNumberToObject(st, "p90", quantile(c.v, c.n, 0.9));
+	cJSON_AddNumberToObject(st, "p99", quantile(c.v, c.n, 0.99));
+	cJSON_AddNumberToObject(st, "max", c.v[c.n - 1]);
+	/* 20-bin histogram over [min, max] */
+	cJSON *hi = cJSON_AddObjectToObject(j, "histogram");
+	cJSON *edges = cJSON_AddArrayToObject(hi, "edges"), *counts = cJSON_AddArrayToObject(hi, "counts");
+	int bins[20] = { 0 };
+	double lo = c.v[0], span = c.v[c.n - 1] - lo;
+	for (size_t i = 0; i < c.n; i++) {
+		int b = span > 0 ? (int)((c.v[i] - lo) / span * 20) : 0;
+		bins[b > 19 ? 19 : b]++;
+	}
+	for (int b = 0; b <= 20; b++)
+		cJSON_AddItemToArray(edges, cJSON_CreateNumber(lo + span * b / 20));
+	for (int b = 0; b < 20; b++)
+		cJSON_AddItemToArray(counts, cJSON_CreateNumber(bins[b]));
+	cJSON *ins = cJSON_AddArrayToObject(j, "inputs");
+	for (int i = 0; i < n; i++)
+		cJSON_AddItemToArray(ins, cJSON_CreateString(inputs[i]));
+	char *text = cJSON_Print(j);
+	cJSON_Delete(j);
+	char tmp[4200];
+	snprintf(tmp, sizeof tmp, "%s.tmp", out);
+	FILE *f = fopen(tmp, "w");
+	if (!f || !text || fputs(text, f) < 0 || fputc('\n', f) < 0 || fclose(f) || rename(tmp, out)) {
+		fprintf(stderr, "lmdd calibrate: cannot write %s\n", out);
+		rc = EX_CANTCREAT;
+	} else {
+		printf("threshold %.9g (%.2f%% of %zu normal frames above it) -> %s\n", thr, 100 * fpr, c.n, out);
+	}
+	cJSON_free(text);
+done:
+	free(c.v);
+	cli_engine_close(&ce);
+	return rc;
+}

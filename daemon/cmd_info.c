@@ -1,0 +1,77 @@
+/*
+ * cmd_info.c — `lmdd info --model FILE`: architecture, parameter count,
+ * FLOPs per network evaluation at the model's frame size, and the training
+ * record; and `lmdd devices`: the Vulkan devices the engine can use.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <sysexits.h>
+#include "cli.h"
+
+int cmd_info(int argc, char **argv)
+{
+	const char *path = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--model") && i + 1 < argc)
+			path = argv[++i];
+		else if (!strncmp(argv[i], "--model=", 8))
+			path = argv[i] + 8;
+		else if (argv[i][0] != '-' && !path)
+			path = argv[i];
+		else {
+			fprintf(stderr, "usage: lmdd info --model FILE\n");
+			return EX_USAGE;
+		}
+	}
+	if (!path) {
+		fprintf(stderr, "usage: lmdd info --model FILE\n");
+		return EX_USAGE;
+	}
+	lmd_model *m;
+	lmd_err e = lmd_model_load(path, &m);
+	if (e) {
+		fprintf(stderr, "lmdd: %s\n", lmd_errmsg());
+		return cli_exit_code(e);
+	}
+	const lmd_model_info *a = lmd_model_get_info(m);
+	char mult[64] = "", attn[64] = "";
+	for (int i = 0; i < a->levels; i++) {
+		snprintf(mult + strlen(mult), sizeof mult - strlen(mult), "%s%d", i ? "," : "", a->ch_mult[i]);
+		if (a->attn_levels & (1u << i))
+			snprintf(attn + strlen(attn), sizeof attn - strlen(attn), "%s%d", attn[0] ? "," : "", i);
+	}
+	double fl = lmd_model_flops(m, a->frame_height, a->frame_width);
+	printf("model:          %s\n", a->name);
+	printf("file:           %s\n", path);
+	printf("channels:       %d (%s)%s\n", a->channels, a->channels == 1 ? "gray" : "RGB",
+	       a->cond_frames ? " + previous frames" : "");
+	printf("cond frames:    %d\n", a->cond_frames);
+	printf("base channels:  %d\n", a->base_channels);
+	printf("channel mult:   %s\n", mult);
+	printf("res blocks:     %d per level\n", a->num_res_blocks);
+	printf("attention at:   %s\n", attn[0] ? attn : "(mid block only)");
+	printf("groups:         %d\n", a->groups);
+	printf("schedule:       %s, T = %d\n", a->schedule, a->timesteps);
+	printf("frame size:     %d x %d (W x H)\n", a->frame_width, a->frame_height);
+	printf("train crops:    %d\n", a->train_size);
+	printf("parameters:     %lld\n", a->n_params);
+	printf("GFLOP/eval:     %.3f at %dx%d\n", fl / 1e9, a->frame_width, a->frame_height);
+	printf("training:       %s\n", a->training[0] ? a->training : "(none recorded)");
+	lmd_model_destroy(&m);
+	return 0;
+}
+
+int cmd_devices(int argc, char **argv)
+{
+	char names[16][256];
+	int n = lmd_vulkan_devices(names, 16);
+	if (n < 0) {
+		fprintf(stderr, "lmdd: %s\n", lmd_errmsg());
+		return EX_UNAVAILABLE;
+	}
+	if (n == 0)
+		printf("no Vulkan devices (the CPU backend will be used)\n");
+	for (int i = 0; i < n && i < 16; i++)
+		printf("%d: %s\n", i, names[i]);
+	return 0;
+}
