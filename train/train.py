@@ -389,7 +389,7 @@ def run(argv=None):
           file=sys.stderr, flush=True)
 
     prog = Progress(a.log_every)
-    loss_ema = loss_list[-1] if loss_list else None
+    loss_ema = sum(loss_list[-100:]) / len(loss_list[-100:]) if loss_list else None
     last_ck, start_step = time.time(), step
     model.train()
     try:
