@@ -57,7 +57,7 @@ import unet  # noqa: E402
 
 RUN_FLAGS = ("max_steps", "time_budget", "threads", "device", "ckpt_every",
              "ckpt_steps", "log_every", "publish", "fp16")
-LOSS_WINDOW = 1000
+LOSS_WINDOW = 1000  # steps averaged for the reported final loss (fewer early on)
 
 
 def int_list(text):
@@ -341,7 +341,7 @@ def run(argv=None):
     t0 = time.time()
 
     def training_record():
-        n = min(LOSS_WINDOW, len(loss_list))
+        n = min(LOSS_WINDOW, max(1, len(loss_list) // 10)) if loss_list else 0
         return {"data": fs.info, "decode": {k: v for k, v in vars(decode_opts(a)).items()},
                 "steps": step, "final_loss": sum(loss_list[-n:]) / n if n else float("nan"),
                 "loss_window": n, "wall_time_s": round(wall_before + time.time() - t0, 1),
