@@ -140,6 +140,7 @@ def write_card(card_path, meta, params, command, resume_command, init_command):
     tr = json.loads(meta["training"])
     data = "\n".join(f"- `{d['path']}` ({d['kind']}, {d['frames']} frames)" for d in tr["data"])
     hours = tr["wall_time_s"] / 3600
+    loss = "n/a" if tr["final_loss"] is None else f"{loss}"
     attn = meta["attn_levels"] or "none"
     init = tr.get("init")
     warm = f", warm-started from `{init['path']}` at step {init['steps']}" if init else ""
@@ -167,7 +168,7 @@ Decoding: {json.dumps(tr['decode'], sort_keys=True)}
 
 ## Training
 - steps: {tr['steps']}{warm} (batch {tr['batch']}, AdamW lr {tr['lr']}, warm-up {tr['warmup']} steps, grad clip {tr['grad_clip']})
-- final loss (mean ε-MSE over the last {tr['loss_window']} steps): {tr['final_loss']:.5f}
+- final loss (mean ε-MSE over the last {tr['loss_window']} steps): {loss}
 - wall time: {hours:.2f} h
 - machine: {tr['machine']['platform']}, {tr['machine']['cpu']}, device {tr['machine']['device']}, {tr['machine']['threads']} thread(s)
 - torch {tr['torch']}, exported {tr['date']}

@@ -343,7 +343,7 @@ def run(argv=None):
     def training_record():
         n = min(LOSS_WINDOW, max(1, len(loss_list) // 10)) if loss_list else 0
         return {"data": fs.info, "decode": {k: v for k, v in vars(decode_opts(a)).items()},
-                "steps": step, "final_loss": sum(loss_list[-n:]) / n if n else float("nan"),
+                "steps": step, "final_loss": sum(loss_list[-n:]) / n if n else None,
                 "loss_window": n, "wall_time_s": round(wall_before + time.time() - t0, 1),
                 "machine": mach, "torch": torch.__version__,
                 "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
