@@ -76,13 +76,38 @@ test-san:
 deps:
 	tools/install-deps.sh
 
-bench: all
-	B=$(B) PY=$(PY) tools/bench.sh
+bench: tests
+	B=$(B) $(PY) tools/bench.py
 
 demo: deps all
 	tools/demo.sh
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
 .PHONY: all tests test test-san deps bench demo clean
+
+# libFuzzer on the model loader (clang), FUZZ_SECONDS of fuzzing from a seed corpus.
+FUZZ_SECONDS ?= 60
+fuzz:
+	@mkdir -p build-fuzz/corpus
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -Icompute $(shell pkg-config --cflags libcjson) \
+	  -o build-fuzz/fuzz_model tests/fuzz_model.c compute/model.c compute/err.c $(shell pkg-config --libs libcjson) -lm
+	$(PY) tests/make_model.py build-fuzz/corpus/a.safetensors --base 8 --mult 1,2 --attn 1 --groups 4
+	$(PY) tests/make_model.py build-fuzz/corpus/b.safetensors --base 8 --mult 1 --attn "" --groups 2 --fp16
+	build-fuzz/fuzz_model -max_total_time=$(FUZZ_SECONDS) -max_len=65536 build-fuzz/corpus
+
+.PHONY: fuzz
+
+# ---- detection-quality evaluation (daemon/cmd_eval.c, docs/evaluation.md) ----
+# zlib: idx (MNIST-style) files for `lmdd eval`
+LDLIBS += -lz
+EVAL_ARGS ?=
+# full evaluation of models/*: every image/frame, sweep, plots -> docs/results
+eval: all
+	$(B)/lmdd eval --suite all --sweep --out docs/results $(EVAL_ARGS)
+# a small deterministic subset of every suite (minutes on one CPU core)
+eval-smoke: all
+	$(B)/lmdd eval --suite all --limit 20 --bootstrap 200 --out $(B)/eval-smoke $(EVAL_ARGS)
+
+.PHONY: eval eval-smoke

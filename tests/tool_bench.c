@@ -1,0 +1,117 @@
+/*
+ * tool_bench.c — times the engine for tools/bench.py (`make bench`).
+ *
+ *   tool_bench MODEL cpu|vulkan N H W STEPS REPS RUNS
+ *   tool_bench sgemm M N K RUNS
+ *
+ * Prints one JSON line: median seconds per call and per image, the FLOPs of
+ * one call (network evaluations only), GFLOP/s, peak resident memory.
+ * The sgemm mode measures the machine's OpenBLAS rate: the ceiling for the
+ * convolutions, which are GEMMs.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/resource.h>
+#include <cblas.h>
+#include "lmd.h"
+
+static double now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static int cmpd(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof *v, cmpd);
+	return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+static long maxrss_kb(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_maxrss;
+}
+
+static int num(const char *s)
+{
+	return (int)strtol(s, NULL, 10);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 6 && !strcmp(argv[1], "sgemm")) {
+		int M = num(argv[2]), N = num(argv[3]), K = num(argv[4]), R = num(argv[5]);
+		float *a = malloc(sizeof(float) * M * K), *b = malloc(sizeof(float) * K * N), *c = malloc(sizeof(float) * M * N);
+		for (long i = 0; i < (long)M * K; i++)
+			a[i] = (float)(i % 7) * 0.1f;
+		for (long i = 0; i < (long)K * N; i++)
+			b[i] = (float)(i % 5) * 0.1f;
+		double t[64];
+		for (int r = 0; r < R + 1 && r < 64; r++) {
+			double t0 = now();
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1, a, K, b, N, 0, c, N);
+			t[r] = now() - t0;
+		}
+		double med = median(t + 1, R);
+		printf("{\"sgemm_gflops\": %.2f, \"seconds\": %.6f}\n", 2.0 * M * N * K / med / 1e9, med);
+		free(a);
+		free(b);
+		free(c);
+		return 0;
+	}
+	if (argc != 9) {
+		fprintf(stderr, "usage: tool_bench MODEL cpu|vulkan N H W STEPS REPS RUNS | tool_bench sgemm M N K RUNS\n");
+		return 2;
+	}
+	lmd_model *m;
+	lmd_engine *e;
+	lmd_err err;
+	int n = num(argv[3]), h = num(argv[4]), w = num(argv[5]), runs = num(argv[8]);
+	if ((err = lmd_model_load(argv[1], &m)) ||
+	    (err = lmd_engine_new(m, strcmp(argv[2], "vulkan") ? LMD_BACKEND_CPU : LMD_BACKEND_VULKAN, -1, NULL, &e))) {
+		fprintf(stderr, "tool_bench: %s\n", lmd_errmsg());
+		return 1;
+	}
+	lmd_params p;
+	lmd_params_default(&p);
+	p.steps = num(argv[6]);
+	p.reps = num(argv[7]);
+	const lmd_model_info *a = lmd_model_get_info(m);
+	size_t len = (size_t)n * a->channels * h * w;
+	float *x = malloc(sizeof(float) * len), *s = malloc(sizeof(float) * n);
+	for (size_t i = 0; i < len; i++)
+		x[i] = (float)((i * 2654435761u) % 1000) / 1000.0f;
+	double t[64];
+	if (runs > 63)
+		runs = 63;
+	for (int r = 0; r < runs + 1; r++) { /* run 0 warms up (allocation, JIT) */
+		double t0 = now();
+		if ((err = lmd_engine_score(e, &p, n, h, w, x, NULL, s, NULL, NULL))) {
+			fprintf(stderr, "tool_bench: %s\n", lmd_errmsg());
+			return 1;
+		}
+		t[r] = now() - t0;
+	}
+	double med = median(t + 1, runs);
+	double flops = lmd_model_flops(m, h, w) * (double)lmd_params_nfe(&p) * n;
+	printf("{\"backend\": \"%s\", \"device\": \"%s\", \"seconds\": %.6f, \"per_image\": %.6f, "
+	       "\"gflop\": %.3f, \"gflops\": %.2f, \"maxrss_mb\": %.1f, \"score0\": %.9g}\n",
+	       argv[2], lmd_engine_device(e), med, med / n, flops / 1e9, flops / med / 1e9,
+	       (double)maxrss_kb() / 1024.0, s[0]);
+	free(x);
+	free(s);
+	lmd_engine_destroy(&e);
+	lmd_model_destroy(&m);
+	return 0;
+}
