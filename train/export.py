@@ -140,7 +140,7 @@ def write_card(card_path, meta, params, command, resume_command, init_command):
     tr = json.loads(meta["training"])
     data = "\n".join(f"- `{d['path']}` ({d['kind']}, {d['frames']} frames)" for d in tr["data"])
     hours = tr["wall_time_s"] / 3600
-    loss = "n/a" if tr["final_loss"] is None else f"{loss}"
+    loss = "n/a" if tr["final_loss"] is None else f"{tr['final_loss']:.5f}"
     attn = meta["attn_levels"] or "none"
     init = tr.get("init")
     warm = f", warm-started from `{init['path']}` at step {init['steps']}" if init else ""
