@@ -13,7 +13,7 @@
  * rows ty + 16*i and columns tx + 16*j, so that stores of one row are
  * contiguous across invocations. The next K slice is prefetched into
  * registers while the current one is multiplied (one barrier pair per
- * slice). Shared memory: 8 KiB. Dispatch: (ceil(P/64) [- split], ceil(M/64)).
+ * slice). Shared memory: 8.2 KiB. Dispatch: (ceil(P/64) [- split], ceil(M/64)).
  * B0 = y, B1 = x, B2 = w, B3 = bias, B4 = residual (N x cout x oh x ow).
  * The residual may alias y (same element read then written by one thread).
  */
@@ -28,7 +28,7 @@ layout(push_constant) uniform PC {
 	uint oh, ow, xcs, xcoff, ycs, ycoff, flags, base_x;  /* flags: 1 bias, 2 residual */
 } pc;
 
-shared float As[16][64];
+shared float As[16][65];   /* +1: the transposing store is conflict-free */
 shared float Bs[16][64];
 
 void main()

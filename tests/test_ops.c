@@ -597,7 +597,7 @@ static int perf(void)
 		double tc = TIME(cpu, 5, cpu->ops->groupnorm(cpu, y.c, x.c, g.c, g.c, n, c, hw, 32, 1e-6f, 1));
 		double tv = TIME(vk, 5, vk->ops->groupnorm(vk, y.v, x.v, g.v, g.v, n, c, hw, 32, 1e-6f, 1));
 		perf_line("groupnorm+silu 64ch 64x64 b8", 8.0 * len, tc, tv);
-		tc = TIME(cpu, 5, cpu->ops->ddim(cpu, x.c, y.c, g.c, 0.5f, 0.8f, 0.6f, 0.3f, 0.0f, len));
+		tc = TIME(cpu, 5, cpu->ops->ddim(cpu, x.c, y.c, NULL, 0.5f, 0.8f, 0.6f, 0.3f, 0.0f, len));
 		tv = TIME(vk, 5, vk->ops->ddim(vk, x.v, y.v, NULL, 0.5f, 0.8f, 0.6f, 0.3f, 0.0f, len));
 		perf_line("ddim 2M elements", 10.0 * len, tc, tv);
 		tc = TIME(cpu, 5, cpu->ops->noise(cpu, y.c, len, 1, 2));
