@@ -23,7 +23,9 @@ endif
 CFLAGS  ?=
 CFLAGS  += $(OPT) -std=gnu11 -Wall -Wextra -Wno-unused-parameter -fopenmp -pthread \
            -march=x86-64-v2 -mtune=generic $(SANFL) -Icompute -Idaemon -I$(B) \
-           $(shell pkg-config --cflags $(PKGS) openblas 2>/dev/null)
+           $(filter-out -I/usr/include/x86_64-linux-gnu,$(shell pkg-config --cflags $(PKGS) openblas 2>/dev/null))
+# (FFmpeg's .pc files add -I/usr/include/x86_64-linux-gnu, which demotes libc's
+#  own headers from system headers and hides cpu_set_t from OpenBLAS's cblas.h)
 LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lopenblas -lm
 LDFLAGS += -fopenmp -pthread $(SANFL)
 

@@ -4,17 +4,19 @@
  *
  * Facts behind the design:
  *  - Convolutions are implicit GEMMs through OpenBLAS cblas_sgemm. The
- *    columns of all images of the batch are processed together, in tiles of
- *    COL_TILE output pixels: im2col of one tile (K = Cin*k*k rows) stays in
- *    L2-sized memory, one sgemm per tile computes Cout x tile, and a fused
- *    epilogue adds bias and residual while scattering to NCHW. Small
- *    late-level images (8x8) thus still give OpenBLAS large products.
- *  - A 1x1 stride-1 conv on a contiguous input needs no im2col.
+ *    output rows of all images of the batch are processed together, in
+ *    tiles of whole rows (about COL_TILE pixels): im2col of one tile
+ *    (K = Cin*k*k rows, each a memcpy for stride 1) stays in L2-sized
+ *    memory, one sgemm per tile computes Cout x tile, and a fused epilogue
+ *    adds bias and residual while scattering to NCHW. Small late-level
+ *    images (8x8) thus still give OpenBLAS large products.
+ *  - A 1x1 stride-1 conv needs no im2col: its input slice is the operand.
  *  - The nearest x2 upsample is folded into the im2col index arithmetic.
  *  - Everything else is OpenMP-parallel loops; reductions (GroupNorm,
  *    softmax) accumulate in double, so this backend is the accuracy
  *    reference the Vulkan backend is checked against.
  */
+#define _GNU_SOURCE /* cblas.h declares openblas_setaffinity(cpu_set_t *) */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,6 +111,17 @@ static lmd_err cpu_sync(lmd_be *be)
 	return LMD_OK;
 }
 
+/* y[n] (+)= W x[n] for a 1x1 stride-1 conv: the input slice is already the
+ * GEMM operand (channels are rows of hw floats), so no im2col. */
+static void conv1x1(const lmd_buf *y, int y_cs, int y_co, const lmd_buf *x, int x_cs, int x_co,
+                    const float *Wt, int n, int cin, size_t hw, int cout)
+{
+	for (int img = 0; img < n; img++)
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, cout, (int)hw, cin, 1.0f, Wt, cin,
+		            x->p + ((size_t)img * x_cs + x_co) * hw, (int)hw, 0.0f,
+		            y->p + ((size_t)img * y_cs + y_co) * hw, (int)hw);
+}
+
 static void cpu_conv2d(lmd_be *be, lmd_buf *y, int y_cs, int y_co,
                        const lmd_buf *x, int x_cs, int x_co,
                        const lmd_buf *w, const lmd_buf *b, const lmd_buf *r,
@@ -118,49 +131,76 @@ static void cpu_conv2d(lmd_be *be, lmd_buf *y, int y_cs, int y_co,
 	int ih = h * (1 + up), iw = wd * (1 + up);           /* logical input size */
 	int oh = (ih + stride - 1) / stride, ow = (iw + stride - 1) / stride;
 	int pad = k / 2, K = cin * k * k;
-	size_t ohw = (size_t)oh * ow, total = (size_t)n * ohw, xhw = (size_t)h * wd;
+	size_t ohw = (size_t)oh * ow, xhw = (size_t)h * wd;
 	const float *X = x->p, *Wt = w->p, *B = b ? b->p : NULL, *R = r ? r->p : NULL;
 	float *Y = y->p;
-	float *col = grow(&c->col, &c->col_n, (size_t)K * COL_TILE);
-	float *out = grow(&c->out, &c->out_n, (size_t)cout * COL_TILE);
-	if (!col || !out)
-		abort(); /* scratch is small (K x 2048); failure means the process is out of memory */
 
-	for (size_t j0 = 0; j0 < total; j0 += COL_TILE) {
-		int tn = (int)(total - j0 < COL_TILE ? total - j0 : COL_TILE);
-		/* im2col: row (ci, ky, kx), column = output pixel j0 + t */
-		#pragma omp parallel for schedule(static) if (K * tn > 65536)
+	if (k == 1 && stride == 1 && !up && X != Y) {
+		conv1x1(y, y_cs, y_co, x, x_cs, x_co, Wt, n, cin, ohw, cout);
+		#pragma omp parallel for schedule(static) if ((size_t)n * cout * ohw > 65536)
+		for (int i = 0; i < n * cout; i++) {
+			int img = i / cout, co = i % cout;
+			float *dst = Y + ((size_t)img * y_cs + y_co + co) * ohw, bias = B ? B[co] : 0.0f;
+			const float *res = R ? R + ((size_t)img * cout + co) * ohw : NULL;
+			for (size_t j = 0; j < ohw; j++)
+				dst[j] += bias + (res ? res[j] : 0.0f);
+		}
+		return;
+	}
+
+	/* Tiles of whole output rows over the (image, row) space, about COL_TILE pixels each. */
+	int rows_total = n * oh, tile_rows = COL_TILE / ow > 0 ? COL_TILE / ow : 1;
+	float *col = grow(&c->col, &c->col_n, (size_t)K * tile_rows * ow);
+	float *out = grow(&c->out, &c->out_n, (size_t)cout * tile_rows * ow);
+	if (!col || !out)
+		abort(); /* scratch is small (K x ~2048); failure means the process is out of memory */
+
+	for (int r0 = 0; r0 < rows_total; r0 += tile_rows) {
+		int nr = rows_total - r0 < tile_rows ? rows_total - r0 : tile_rows;
+		int tn = nr * ow;
+		/* im2col: row (ci, ky, kx); column (tile row, ox) */
+		#pragma omp parallel for schedule(static) if ((size_t)K * tn > 32768)
 		for (int row = 0; row < K; row++) {
 			int ci = row / (k * k), ky = row / k % k, kx = row % k;
-			float *dst = col + (size_t)row * tn;
-			for (int t = 0; t < tn; t++) {
-				size_t j = j0 + (size_t)t;
-				int img = (int)(j / ohw), pix = (int)(j % ohw);
-				int oy = pix / ow, ox = pix % ow;
-				int iy = oy * stride + ky - pad, ix = ox * stride + kx - pad;
-				float v = 0.0f;
-				if (iy >= 0 && iy < ih && ix >= 0 && ix < iw) {
-					int sy = iy >> up, sx = ix >> up;
-					v = X[((size_t)img * x_cs + x_co + ci) * xhw + (size_t)sy * wd + sx];
+			for (int q = 0; q < nr; q++) {
+				int img = (r0 + q) / oh, oy = (r0 + q) % oh;
+				float *dst = col + (size_t)row * tn + (size_t)q * ow;
+				int iy = oy * stride + ky - pad;
+				if (iy < 0 || iy >= ih) {
+					memset(dst, 0, sizeof(float) * (size_t)ow);
+					continue;
 				}
-				dst[t] = v;
+				const float *src = X + ((size_t)img * x_cs + x_co + ci) * xhw + (size_t)(iy >> up) * wd;
+				if (stride == 1 && !up) {
+					/* contiguous: src[ox + kx - pad], zero outside [0, iw) */
+					int lo = pad - kx > 0 ? pad - kx : 0, hi = iw + pad - kx < ow ? iw + pad - kx : ow;
+					for (int ox = 0; ox < lo; ox++)
+						dst[ox] = 0.0f;
+					if (hi > lo)
+						memcpy(dst + lo, src + lo + kx - pad, sizeof(float) * (size_t)(hi - lo));
+					for (int ox = hi > lo ? hi : lo; ox < ow; ox++)
+						dst[ox] = 0.0f;
+				} else {
+					for (int ox = 0; ox < ow; ox++) {
+						int ix = ox * stride + kx - pad;
+						dst[ox] = ix >= 0 && ix < iw ? src[ix >> up] : 0.0f;
+					}
+				}
 			}
 		}
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, cout, tn, K,
 		            1.0f, Wt, K, col, tn, 0.0f, out, tn);
-		/* epilogue: bias + residual, scatter to NCHW slice */
-		#pragma omp parallel for schedule(static) if (cout * tn > 65536)
+		/* epilogue: bias + residual, scatter rows to the NCHW slice */
+		#pragma omp parallel for schedule(static) if ((size_t)cout * tn > 32768)
 		for (int co = 0; co < cout; co++) {
 			float bias = B ? B[co] : 0.0f;
-			const float *src = out + (size_t)co * tn;
-			for (int t = 0; t < tn; t++) {
-				size_t j = j0 + (size_t)t;
-				size_t img = j / ohw, pix = j % ohw;
-				size_t yi = (img * y_cs + y_co + co) * ohw + pix;
-				float v = src[t] + bias;
-				if (R)
-					v += R[(img * cout + co) * ohw + pix];
-				Y[yi] = v;
+			for (int q = 0; q < nr; q++) {
+				int img = (r0 + q) / oh, oy = (r0 + q) % oh;
+				const float *src = out + (size_t)co * tn + (size_t)q * ow;
+				float *dst = Y + ((size_t)img * y_cs + y_co + co) * ohw + (size_t)oy * ow;
+				const float *res = R ? R + ((size_t)img * cout + co) * ohw + (size_t)oy * ow : NULL;
+				for (int ox = 0; ox < ow; ox++)
+					dst[ox] = src[ox] + bias + (res ? res[ox] : 0.0f);
 			}
 		}
 	}

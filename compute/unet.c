@@ -15,6 +15,7 @@
  *  - The residual add of every block is fused into its last conv.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "err.h"
@@ -313,6 +314,7 @@ typedef struct {
 static void conv(fwd *f, lmd_buf *y, const lmd_buf *x, const char *prefix, const lmd_buf *r,
                  int cin, int h, int w, int cout, int k, int stride, int up)
 {
+	lmd_unet *u = f->u;
 	f->o->conv2d(f->be, y, cout, 0, x, cin, 0, WT(prefix, "weight"), WT(prefix, "bias"), r,
 	             f->B, cin, h, w, cout, k, stride, up);
 }

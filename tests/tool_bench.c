@@ -9,6 +9,7 @@
  * The sgemm mode measures the machine's OpenBLAS rate: the ceiling for the
  * convolutions, which are GEMMs.
  */
+#define _GNU_SOURCE /* cblas.h declares openblas_setaffinity(cpu_set_t *) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
