@@ -22,7 +22,7 @@ endif
 
 CFLAGS  ?=
 CFLAGS  += $(OPT) -std=gnu11 -Wall -Wextra -Wno-unused-parameter -fopenmp -pthread \
-           -march=x86-64-v2 -mtune=generic $(SANFL) -Icompute -Idaemon -I$(B) \
+           -march=x86-64-v2 -mtune=generic $(SANFL) -iquote compute -iquote daemon -iquote $(B) \
            $(filter-out -I/usr/include/x86_64-linux-gnu,$(shell pkg-config --cflags $(PKGS) openblas 2>/dev/null))
 # (FFmpeg's .pc files add -I/usr/include/x86_64-linux-gnu, which demotes libc's
 #  own headers from system headers and hides cpu_set_t from OpenBLAS's cblas.h)
