@@ -687,8 +687,10 @@ static lmd_err flush(vkbe *v)
 			failvk(v, r, "vkQueueSubmit");
 		} else {
 			v->submits++;
-			/* generous: a whole scoring batch is one submit */
-			r = vkWaitForFences(v->dev, 1, &v->fence, VK_TRUE, 600ull * 1000000000ull);
+			/* no timeout: a whole scoring batch is one submit and may take
+			 * minutes on a CPU device; a hung GPU is reset by the kernel
+			 * driver and reported as VK_ERROR_DEVICE_LOST */
+			r = vkWaitForFences(v->dev, 1, &v->fence, VK_TRUE, UINT64_MAX);
 			if (r != VK_SUCCESS) failvk(v, r, "vkWaitForFences");
 			else {
 				r = vkResetFences(v->dev, 1, &v->fence);

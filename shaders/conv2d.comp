@@ -1,4 +1,5 @@
 #version 450
+#extension GL_EXT_control_flow_attributes : require
 /*
  * conv2d.comp — 2-D convolution as an implicit GEMM (compute/backend.h).
  *
@@ -58,16 +59,16 @@ void main()
 	uint ak = t % 16u, am = t / 16u;
 
 	float acc[4][4];
-	for (int i = 0; i < 4; i++) for (int j = 0; j < 4; j++) acc[i][j] = 0.0f;
+	[[unroll]] for (int i = 0; i < 4; i++) [[unroll]] for (int j = 0; j < 4; j++) acc[i][j] = 0.0f;
 
 	float ra[4], rb[4];
 	/* load slice k0 into registers */
 	#define LOAD(k0) { \
-		for (uint i = 0u; i < 4u; i++) { \
+		[[unroll]] for (uint i = 0u; i < 4u; i++) { \
 			uint m = m0 + am + 16u * i, kk = (k0) + ak; \
 			ra[i] = (m < pc.cout && kk < K) ? w[m * K + kk] : 0.0f; \
 		} \
-		for (uint i = 0u; i < 4u; i++) { \
+		[[unroll]] for (uint i = 0u; i < 4u; i++) { \
 			uint kk = (k0) + kr + 4u * i; \
 			float v = 0.0f; \
 			if (pin && kk < K) { \
@@ -82,26 +83,26 @@ void main()
 
 	LOAD(0u)
 	for (uint k0 = 0u; k0 < K; k0 += 16u) {
-		for (uint i = 0u; i < 4u; i++) As[ak][am + 16u * i] = ra[i];
-		for (uint i = 0u; i < 4u; i++) Bs[kr + 4u * i][bp] = rb[i];
+		[[unroll]] for (uint i = 0u; i < 4u; i++) As[ak][am + 16u * i] = ra[i];
+		[[unroll]] for (uint i = 0u; i < 4u; i++) Bs[kr + 4u * i][bp] = rb[i];
 		barrier();
 		if (k0 + 16u < K) LOAD(k0 + 16u)
-		for (uint kk = 0u; kk < 16u; kk++) {
+		[[unroll]] for (uint kk = 0u; kk < 16u; kk++) {
 			float a[4], b[4];
-			for (uint i = 0u; i < 4u; i++) a[i] = As[kk][ty + 16u * i];
-			for (uint j = 0u; j < 4u; j++) b[j] = Bs[kk][tx + 16u * j];
-			for (uint i = 0u; i < 4u; i++)
-				for (uint j = 0u; j < 4u; j++)
+			[[unroll]] for (uint i = 0u; i < 4u; i++) a[i] = As[kk][ty + 16u * i];
+			[[unroll]] for (uint j = 0u; j < 4u; j++) b[j] = Bs[kk][tx + 16u * j];
+			[[unroll]] for (uint i = 0u; i < 4u; i++)
+				[[unroll]] for (uint j = 0u; j < 4u; j++)
 					acc[i][j] += a[i] * b[j];
 		}
 		barrier();
 	}
 
-	for (uint j = 0u; j < 4u; j++) {
+	[[unroll]] for (uint j = 0u; j < 4u; j++) {
 		uint p = p0 + tx + 16u * j;
 		if (p >= P) continue;
 		uint nn = p / ohw, pix = p - nn * ohw;
-		for (uint i = 0u; i < 4u; i++) {
+		[[unroll]] for (uint i = 0u; i < 4u; i++) {
 			uint m = m0 + ty + 16u * i;
 			if (m >= pc.cout) continue;
 			float v = acc[i][j];

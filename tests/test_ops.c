@@ -566,9 +566,13 @@ static void perf_line(const char *name, double flop, double tc, double tv)
 	       tc * 1e3, flop / tc * 1e-9, tv * 1e3, flop / tv * 1e-9);
 }
 
+static const char *perf_only;   /* test_ops --perf SUBSTRING: only matching cases */
+static int perf_skip(const char *name) { return perf_only && !strstr(name, perf_only); }
+
 static void perf_conv(const char *name, int n, int cin, int h, int w, int cout, int k, int stride,
                       int up, int reps)
 {
+	if (perf_skip(name)) return;
 	int oh = ((h << up) + stride - 1) / stride, ow = ((w << up) + stride - 1) / stride;
 	size_t nx = (size_t)n * cin * h * w, ny = (size_t)n * cout * oh * ow, nw = (size_t)cout * cin * k * k;
 	float *xi = fvec(nx, 1), *wi = fvec(nw, 0.05f), *bi = fvec(cout, 1);
@@ -589,7 +593,7 @@ static int perf(void)
 	perf_conv("conv3x3 up 128->128 16x16 b8", 8, 128, 16, 16, 128, 3, 1, 1, 3);
 	perf_conv("conv1x1 128->64 32x32 b8", 8, 128, 32, 32, 64, 1, 1, 0, 3);
 	perf_conv("conv3x3 1->32 120x180 b8 (conv_in)", 8, 1, 120, 180, 32, 3, 1, 0, 3);
-	{
+	if (!perf_skip("groupnorm ddim noise")) {
 		int n = 8, c = 64, hw = 64 * 64;
 		size_t len = (size_t)n * c * hw;
 		float *xi = fvec(len, 1), *gi = fvec(c, 1);
@@ -611,6 +615,7 @@ static int perf(void)
 		{ 8, 64, 1350, "attention c64 30x45 b8" },
 	};
 	for (size_t i = 0; i < sizeof at / sizeof *at; i++) {
+		if (perf_skip(at[i].name)) continue;
 		size_t nq = (size_t)at[i].n * 3 * at[i].c * at[i].hw, ny = nq / 3;
 		float *qi = fvec(nq, 1);
 		pair q = mk(nq, qi), y = mk(ny, NULL);
@@ -620,7 +625,7 @@ static int perf(void)
 		perf_line(at[i].name, flop, tc, tv);
 		rm(&q); rm(&y); free(qi);
 	}
-	{
+	if (!perf_skip("tiny op overhead")) {
 		/* recording + dispatch overhead: many tiny dependent ops, one submit */
 		float one = 1;
 		pair x = mk(1, &one);
@@ -636,6 +641,7 @@ static int perf(void)
 int main(int argc, char **argv)
 {
 	int perf_mode = argc > 1 && strcmp(argv[1], "--perf") == 0;
+	if (perf_mode && argc > 2) perf_only = argv[2];
 	if (lmd_cpu_backend_new(&cpu)) {
 		printf("FAIL cpu_backend\n");
 		fprintf(stderr, "cpu backend: %s\n", lmd_errmsg());
