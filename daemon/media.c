@@ -21,8 +21,8 @@
  *    (or each type the codec supports, for "auto"); frames are copied back
  *    with av_hwframe_transfer_data(). Any failure falls back to software,
  *    and get_format() also falls back per stream if the hardware refuses it.
- *  - libswscale converts to GRAY8 or RGB24 at the output size (area filter
- *    when shrinking, bicubic when enlarging), taking the source's colour range
+ *  - libswscale converts to GRAY8 or RGB24 at the output size (bilinear, as
+ *    the trainer does), taking the source's colour range
  *    into account so limited-range YUV becomes full-range [0,255]; the result
  *    is kept packed for snapshots and expanded to planar float [0,1] (the
  *    engine's input, compute/lmd.h).
@@ -409,7 +409,10 @@ static lmd_err convert(lmd_media *m, const AVFrame *f)
 	int full = f->color_range == AVCOL_RANGE_JPEG;
 	enum AVPixelFormat src = dejpeg(f->format, &full);
 	enum AVPixelFormat dst = ch == 1 ? AV_PIX_FMT_GRAY8 : AV_PIX_FMT_RGB24;
-	int flags = (w < f->width || h < f->height) ? SWS_AREA : SWS_BICUBIC;
+	/* bilinear, as train/data.py scales training frames (ffmpeg -vf
+	 * scale=flags=bilinear): the model must see frames resampled the same
+	 * way in training and in service, or the resampling itself shifts scores */
+	int flags = SWS_BILINEAR;
 	m->sws = sws_getCachedContext(m->sws, f->width, f->height, src, w, h, dst,
 	                              flags | SWS_ACCURATE_RND, NULL, NULL, NULL);
 	if (!m->sws)

@@ -32,10 +32,19 @@ done
 for t in tests/test_*.py train/test_*.py; do
 	[ -f "$t" ] || continue
 	echo "== $t"
-	B="$B" "$PY" "$t" >"$log" 2>&1; rc=$?
-	cat "$log"
+	if grep -q '^def test_' "$t"; then
+		# a pytest module: one PASS/FAIL line per test from pytest's -rA summary
+		B="$B" "$PY" -m pytest -q -rA -p no:cacheprovider "$t" >"$log" 2>&1; rc=$?
+		sed -n 's/^PASSED [^:]*::\([^ ]*\).*/PASS \1/p; s/^FAILED [^:]*::\([^ ]*\).*/FAIL \1/p; s/^ERROR [^:]*::\([^ ]*\).*/FAIL \1/p' "$log" >"$log.2"
+		cat "$log" "$log.2" | grep -v '^PASSED \|^FAILED '
+		mv "$log.2" "$log"
+	else
+		B="$B" "$PY" "$t" >"$log" 2>&1; rc=$?
+		cat "$log"
+	fi
 	p=$(grep -c '^PASS ' "$log"); f=$(grep -c '^FAIL ' "$log")
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then echo "FAIL $t (exit $rc)"; f=1; fi
+	if [ "$rc" -eq 0 ] && [ "$p" -eq 0 ]; then echo "FAIL $t (ran no test)"; f=1; fi
 	pass=$((pass + p)); fail=$((fail + f))
 done
 rm -f "$log"
