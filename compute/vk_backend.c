@@ -104,6 +104,10 @@ typedef struct {
 	char errmsg[512];
 	int lost;             /* device lost: permanent */
 	int val_errors;
+	/* workgroups of a grid-stride dispatch: enough to fill a big GPU
+	 * (2048 x 256 invocations), few on CPU devices, where every workgroup
+	 * has a fixed cost (lavapipe: tens of microseconds) */
+	uint32_t max_stride_wg;
 	uint64_t submits;
 } vkbe;
 
@@ -887,7 +891,7 @@ static void elt(vkbe *v, lmd_buf *const *bufs, unsigned wmask, uint32_t mode, ui
 	uint64_t g = (total + WG - 1) / WG;
 	uint64_t lim = v->props.limits.maxComputeWorkGroupCount[0];
 	if (g > lim) g = lim;
-	if (g > 65535) g = 65535;   /* grid-stride loop covers the rest */
+	if (g > v->max_stride_wg) g = v->max_stride_wg;   /* grid-stride loop covers the rest */
 	record(v, P_ELT, bufs, wmask, &pc, sizeof pc, g, 1, 1, -1);
 }
 
@@ -988,7 +992,7 @@ static void noise(vkbe *v, lmd_buf *z, size_t len, uint64_t seed, uint32_t strea
 	struct { uint32_t off, len, slo, shi, stream, raw; } pc =
 		{ 0, (uint32_t)len, (uint32_t)seed, (uint32_t)(seed >> 32), stream, raw };
 	uint64_t g = ((len + 3) / 4 + WG - 1) / WG;
-	if (g > 65535) g = 65535;
+	if (g > v->max_stride_wg) g = v->max_stride_wg;
 	lmd_buf *bufs[NBIND] = { z };
 	record(v, P_NOISE, bufs, 1u, &pc, sizeof pc, g, 1, 1, -1);
 }
@@ -1179,6 +1183,8 @@ static lmd_err init(vkbe *v, int device, const char *name)
 		}
 	}
 	if (env_true("LMDD_VK_NO_UMA")) v->uma = 0;   /* test the staging path */
+	v->max_stride_wg = t == VK_PHYSICAL_DEVICE_TYPE_CPU ? 64 : 2048;
+	if (v->max_stride_wg > L->maxComputeWorkGroupCount[0]) v->max_stride_wg = L->maxComputeWorkGroupCount[0];
 
 	VkCommandPoolCreateInfo cpi = {
 		.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO, .queueFamilyIndex = v->qfam,
