@@ -48,7 +48,7 @@
 #include "vk_backend.h"
 #include "shaders.h"
 
-enum { P_CONV, P_GN, P_ATTN, P_ELT, P_NOISE, NPIPE };
+enum { P_CONV, P_CONV_S, P_GN, P_ATTN, P_ELT, P_NOISE, NPIPE };
 #define NBIND 5
 #define PC_MAX 128
 #define WG 256
@@ -108,6 +108,7 @@ typedef struct {
 	 * (2048 x 256 invocations), few on CPU devices, where every workgroup
 	 * has a fixed cost (lavapipe: tens of microseconds) */
 	uint32_t max_stride_wg;
+	int conv_tile;        /* 0 = auto, 64 or 32 (LMDD_VK_CONV_TILE) */
 	uint64_t submits;
 } vkbe;
 
@@ -259,6 +260,9 @@ static lmd_err make_instance(VkInstance *inst, int validate, VkDebugUtilsMesseng
 		.enabledExtensionCount = nx, .ppEnabledExtensionNames = exts,
 	};
 	r = vkCreateInstance(&ci, NULL, inst);
+	if (r == VK_ERROR_INCOMPATIBLE_DRIVER)
+		return lmd_seterr(LMD_ERR_DEVICE, "vulkan: no Vulkan driver found (install the GPU vendor's "
+		                  "driver, or mesa-vulkan-drivers for lavapipe)");
 	if (r != VK_SUCCESS) return vkerr(r, "vkCreateInstance");
 	if (dbgok && dbg) {
 		PFN_vkCreateDebugUtilsMessengerEXT f = (PFN_vkCreateDebugUtilsMessengerEXT)
@@ -855,8 +859,16 @@ static void vk_conv2d(lmd_be *be, lmd_buf *y, int y_cstride, int y_coff,
 		(b ? 1u : 0u) | (r ? 2u : 0u), 0 };
 	lmd_buf *bufs[NBIND] = { y, (lmd_buf *)x, (lmd_buf *)w, (lmd_buf *)b, (lmd_buf *)r };
 	uint64_t P = (uint64_t)n * ohw;
-	record(v, P_CONV, bufs, 1u, pc, sizeof pc, (P + 63) / 64, ((uint64_t)cout + 63) / 64, 1,
-	       15 * 4);
+	/* 32x32 tiles where 64x64 ones would leave a GPU idle: fewer than 512
+	 * workgroups (4 per SM/CU of a big GPU) or half-empty tiles (cout <= 32).
+	 * CPU devices pay per workgroup: always 64x64 there. */
+	uint64_t t64 = ((P + 63) / 64) * (((uint64_t)cout + 63) / 64);
+	int small = v->conv_tile == 32 ||
+	            (v->conv_tile == 0 && v->props.deviceType != VK_PHYSICAL_DEVICE_TYPE_CPU &&
+	             (t64 < 512 || cout <= 32));
+	uint64_t tile = small ? 32 : 64;
+	record(v, small ? P_CONV_S : P_CONV, bufs, 1u, pc, sizeof pc, (P + tile - 1) / tile,
+	       ((uint64_t)cout + tile - 1) / tile, 1, 15 * 4);
 }
 
 static void vk_groupnorm(lmd_be *be, lmd_buf *y, const lmd_buf *x, const lmd_buf *gamma,
@@ -1076,6 +1088,7 @@ static lmd_err make_pipelines(vkbe *v)
 {
 	static const struct { const uint32_t *code; size_t size; const char *name; } sh[NPIPE] = {
 		[P_CONV] = { spv_conv2d, sizeof spv_conv2d, "conv2d" },
+		[P_CONV_S] = { spv_conv2d_s, sizeof spv_conv2d_s, "conv2d_s" },
 		[P_GN] = { spv_groupnorm, sizeof spv_groupnorm, "groupnorm" },
 		[P_ATTN] = { spv_attention, sizeof spv_attention, "attention" },
 		[P_ELT] = { spv_eltwise, sizeof spv_eltwise, "eltwise" },
@@ -1184,6 +1197,8 @@ static lmd_err init(vkbe *v, int device, const char *name)
 	}
 	if (env_true("LMDD_VK_NO_UMA")) v->uma = 0;   /* test the staging path */
 	v->max_stride_wg = t == VK_PHYSICAL_DEVICE_TYPE_CPU ? 64 : 2048;
+	const char *ct = getenv("LMDD_VK_CONV_TILE");
+	v->conv_tile = ct && strcmp(ct, "32") == 0 ? 32 : ct && strcmp(ct, "64") == 0 ? 64 : 0;
 	if (v->max_stride_wg > L->maxComputeWorkGroupCount[0]) v->max_stride_wg = L->maxComputeWorkGroupCount[0];
 
 	VkCommandPoolCreateInfo cpi = {

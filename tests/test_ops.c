@@ -222,6 +222,30 @@ TEST(conv2d)
 	report("conv2d", NMSE_FP32);
 }
 
+/* the 32x32-tile variant (picked on GPUs for small grids; lavapipe, a CPU
+ * device, never picks it by itself) on a selection of the shapes above */
+TEST(conv2d_small_tiles)
+{
+	lmd_be *saved = vk, *alt = NULL;
+	setenv("LMDD_VK_CONV_TILE", "32", 1);
+	lmd_err e = lmd_vk_backend_new(-1, NULL, &alt);
+	unsetenv("LMDD_VK_CONV_TILE");
+	REQUIRE(e == LMD_OK, "backend: %s", lmd_errmsg());
+	vk = alt;
+	worst = 0;
+	for (int k = 1; k <= 3; k += 2)
+		for (int s = 1; s <= 2; s++)
+			for (int up = 0; up <= 1; up++)
+				conv_case(2, 5, 7, 9, 17, k, s, up, 2, 1, 3, 2, up, 1);
+	conv_case(2, 64, 16, 16, 64, 3, 1, 0, 0, 0, 0, 0, 1, 1);
+	conv_case(3, 33, 5, 17, 70, 3, 2, 0, 0, 0, 6, 6, 0, 1);
+	conv_case(1, 200, 3, 3, 3, 3, 1, 0, 0, 0, 0, 0, 0, 1);
+	conv_case(1, 1, 1, 1, 1, 3, 1, 0, 0, 0, 0, 0, 0, 1);
+	report("conv2d_s", NMSE_FP32);
+	vk = saved;
+	alt->ops->destroy(alt);
+}
+
 TEST(groupnorm)
 {
 	worst = 0;
@@ -588,6 +612,8 @@ static int perf(void)
 {
 	printf("device: %s\n", vk->ops->device(vk));
 	perf_conv("conv3x3 64->64 64x64 b8", 8, 64, 64, 64, 64, 3, 1, 0, 3);
+	perf_conv("conv3x3 32->32 64x64 b8 (bench L0)", 8, 32, 64, 64, 32, 3, 1, 0, 3);
+	perf_conv("conv3x3 64->64 16x16 b8 (bench L2)", 8, 64, 16, 16, 64, 3, 1, 0, 3);
 	perf_conv("conv3x3 128->128 32x32 b8", 8, 128, 32, 32, 128, 3, 1, 0, 3);
 	perf_conv("conv3x3 s2 64->64 64x64 b8", 8, 64, 64, 64, 64, 3, 2, 0, 3);
 	perf_conv("conv3x3 up 128->128 16x16 b8", 8, 128, 16, 16, 128, 3, 1, 1, 3);
@@ -671,6 +697,7 @@ int main(int argc, char **argv)
 		RUN(devices);
 		RUN(upload_download);
 		RUN(conv2d);
+		RUN(conv2d_small_tiles);
 		RUN(groupnorm);
 		RUN(add_chan);
 		RUN(attention);

@@ -17,7 +17,8 @@
 # at NVIDIA's ICD if none is registered, then runs, logging to $OUT (or
 # /tmp/gpu-check): test_ops against the vendor driver (every op vs the CPU
 # backend), test_ops --perf (per-op ms and GFLOP/s, both backends), and
-# tools/bench.py (whole LMD scoring: CPU backend, Vulkan, PyTorch CUDA).
+# tools/bench.py (whole LMD scoring: CPU backend, Vulkan, PyTorch CUDA);
+# also the convolutions with each tile size forced (LMDD_VK_CONV_TILE).
 # Binaries built on Debian 12 (glibc 2.36) run on the GPU image's newer glibc.
 # LMDD_GPU_CHECK_LOCAL=1 skips the unpacking into / (dry run on this machine).
 set -u
@@ -75,6 +76,10 @@ run() {
 	local rc=${PIPESTATUS[0]}
 	echo "== test_ops --perf"
 	timeout 200 $BG/tests/test_ops --perf 2>&1 | tee "$out/perf.txt"
+	for t in 64 32; do
+		echo "== test_ops --perf conv, LMDD_VK_CONV_TILE=$t (auto picks 32 for < 512 tiles or cout <= 32)"
+		LMDD_VK_CONV_TILE=$t timeout 100 $BG/tests/test_ops --perf conv 2>&1 | tee "$out/perf_conv$t.txt"
+	done
 	echo "== bench (CPU backend / Vulkan / PyTorch)"
 	B=$BG timeout 240 python3 tools/bench.py --json "$out/bench.json" 2>&1 | tee "$out/bench.txt"
 	echo "== test_ops exit status $rc"
