@@ -17,6 +17,7 @@ int cmd_run(int argc, char **argv);          /* the daemon */
 int cmd_check_config(int argc, char **argv);
 int cmd_subscribe(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);       /* CURVE key pair */
 
 /* Map an lmd_err to a sysexits code. */
 int cli_exit_code(lmd_err e);

@@ -3,6 +3,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <sysexits.h>
 #include "cli.h"
 
 static const struct {
@@ -18,6 +19,7 @@ static const struct {
 	{ "check-config", cmd_check_config, "validate a config file: FILE" },
 	{ "subscribe", cmd_subscribe, "print events: [--endpoint E] [--topic T]" },
 	{ "eval", cmd_eval, "detection quality: see docs/evaluation.md" },
+	{ "keygen", cmd_keygen, "make a CURVE key pair: SECRET_KEY_FILE" },
 };
 
 static void usage(FILE *f)

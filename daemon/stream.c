@@ -1,0 +1,513 @@
+/*
+ * stream.c — decode thread, rate limiting, mailbox and reconnects for one
+ * source (see stream.h).
+ *
+ * Facts behind the design:
+ *  - Three frame slots per stream: one the decoder fills, one in the
+ *    mailbox, one the scheduler holds. Exchanges are pointer swaps under
+ *    the stream's mutex, so neither side ever waits for the other's work.
+ *  - Frames are decoded without conversion (lmd_media_read(dst = NULL)),
+ *    the analysis-rate limiter decides by presentation time, and only
+ *    admitted frames are resized (lmd_media_convert). Models with
+ *    cond_frames > 0 need the frames that immediately precede the analysed
+ *    one at the source rate (that is how they were trained), so for them
+ *    every frame is converted into a small ring.
+ *  - Files are paced at their native rate by pts ("realtime"), so a file
+ *    behaves like a camera; live sources pace themselves. With realtime =
+ *    off a file is decoded as fast as it is analysed: the decode thread
+ *    waits for the mailbox to be taken instead of replacing its frame, so
+ *    every admitted frame of a recording is analysed (batch processing).
+ *  - Reconnects: exponential backoff from reconnect_min doubling to
+ *    reconnect_max, with "equal jitter" (half fixed, half random) so many
+ *    cameras behind one failed switch do not reconnect in lockstep. A frame
+ *    received resets the backoff. Stalls are caught by media.c's timeout.
+ *  - Stop is a flag read by FFmpeg's interrupt callback and a condition
+ *    variable for the backoff/pacing sleeps, so stream_stop() returns
+ *    promptly whatever the thread is blocked on.
+ */
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libavutil/frame.h>
+
+#include "events.h"
+#include "log.h"
+#include "media.h"
+#include "stream.h"
+
+#define NSLOTS 3
+
+struct stream {
+	cfg_stream cfg;
+	stream_env env;
+	int live, realtime;
+	int backpressure;        /* file with realtime = off: wait, never drop */
+	size_t frame_floats;
+
+	pthread_t thread;
+	int started;
+	volatile int stop;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;     /* stop requested, or the mailbox was emptied */
+
+	stream_frame slots[NSLOTS];
+	stream_frame *free_[NSLOTS];
+	int nfree;
+	stream_frame *mailbox;
+
+	/* cond ring: cond_frames+1 converted frames, newest at ring_head */
+	float *ring;
+	int ring_len, ring_fill, ring_head;
+
+	stream_stats st;         /* under lock */
+	int64_t last_frame_mono; /* 0 = none yet */
+	unsigned rng;
+};
+
+static int64_t mono_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int64_t wall_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+const char *stream_state_name(stream_state st)
+{
+	static const char *n[] = { "connecting", "running", "reconnecting", "ended", "stopped" };
+	return (unsigned)st < 5 ? n[st] : "?";
+}
+
+void stream_redact_url(const char *url, char *out, size_t n)
+{
+	const char *scheme = strstr(url, "://");
+	const char *at = scheme ? strchr(scheme + 3, '@') : NULL;
+	const char *slash = scheme ? strchr(scheme + 3, '/') : NULL;
+	if (!scheme || !at || (slash && slash < at)) {
+		snprintf(out, n, "%s", url);
+		return;
+	}
+	const char *colon = memchr(scheme + 3, ':', at - (scheme + 3));
+	if (!colon) {
+		snprintf(out, n, "%s", url);
+		return;
+	}
+	snprintf(out, n, "%.*s:***%s", (int)(colon - url), url, at);
+}
+
+stream *stream_new(const cfg_stream *cfg, const stream_env *env)
+{
+	stream *s = calloc(1, sizeof *s);
+	if (!s)
+		return NULL;
+	s->cfg = *cfg;
+	s->cfg.url = strdup(cfg->url ? cfg->url : "");
+	s->env = *env;
+	s->live = lmd_media_is_live(s->cfg.url);
+	s->realtime = cfg->realtime < 0 ? !s->live : cfg->realtime;
+	s->backpressure = !s->live && !s->realtime;
+	s->frame_floats = (size_t)env->channels * env->width * env->height;
+	s->rng = (unsigned)mono_us() ^ (unsigned)(uintptr_t)s;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->wake, &ca);
+	pthread_condattr_destroy(&ca);
+	int ok = s->cfg.url != NULL;
+	for (int i = 0; i < NSLOTS && ok; i++) {
+		stream_frame *f = &s->slots[i];
+		f->img = malloc(sizeof(float) * s->frame_floats);
+		f->src = av_frame_alloc();
+		if (env->cond_frames > 0)
+			f->cond = malloc(sizeof(float) * s->frame_floats * env->cond_frames);
+		ok = f->img && f->src && (env->cond_frames <= 0 || f->cond);
+		s->free_[s->nfree++] = f;
+	}
+	if (ok && env->cond_frames > 0) {
+		s->ring_len = env->cond_frames + 1;
+		s->ring = malloc(sizeof(float) * s->frame_floats * s->ring_len);
+		ok = s->ring != NULL;
+	}
+	s->st.state = STREAM_CONNECTING;
+	s->st.last_frame_age_s = -1;
+	snprintf(s->st.hwaccel, sizeof s->st.hwaccel, "none");
+	if (!ok)
+		stream_destroy(&s);
+	return s;
+}
+
+void stream_destroy(stream **ps)
+{
+	if (!ps || !*ps)
+		return;
+	stream *s = *ps;
+	stream_stop(s);
+	for (int i = 0; i < NSLOTS; i++) {
+		free(s->slots[i].img);
+		free(s->slots[i].cond);
+		av_frame_free(&s->slots[i].src);
+	}
+	free(s->ring);
+	free(s->cfg.url);
+	pthread_mutex_destroy(&s->lock);
+	pthread_cond_destroy(&s->wake);
+	free(s);
+	*ps = NULL;
+}
+
+const char *stream_name(const stream *s) { return s->cfg.name; }
+const cfg_stream *stream_config(const stream *s) { return &s->cfg; }
+
+/* ---- mailbox ----------------------------------------------------------- */
+
+static stream_frame *get_free(stream *s)
+{
+	pthread_mutex_lock(&s->lock);
+	stream_frame *f = s->nfree ? s->free_[--s->nfree] : NULL;
+	pthread_mutex_unlock(&s->lock);
+	return f;
+}
+
+static void put_free_locked(stream *s, stream_frame *f)
+{
+	av_frame_unref(f->src);
+	s->free_[s->nfree++] = f;
+}
+
+static void post(stream *s, stream_frame *f)
+{
+	pthread_mutex_lock(&s->lock);
+	while (s->backpressure && s->mailbox && !s->stop)
+		pthread_cond_wait(&s->wake, &s->lock);
+	if (s->mailbox) {
+		s->st.dropped++;
+		put_free_locked(s, s->mailbox);
+	}
+	s->mailbox = f;
+	s->st.offered++;
+	pthread_mutex_unlock(&s->lock);
+	if (s->env.ready)
+		s->env.ready(s->env.ready_arg);
+}
+
+stream_frame *stream_take(stream *s)
+{
+	pthread_mutex_lock(&s->lock);
+	stream_frame *f = s->mailbox;
+	s->mailbox = NULL;
+	if (f) {
+		s->st.analysed++;
+		if (s->backpressure)
+			pthread_cond_broadcast(&s->wake);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return f;
+}
+
+void stream_release(stream *s, stream_frame *f)
+{
+	if (!f)
+		return;
+	pthread_mutex_lock(&s->lock);
+	put_free_locked(s, f);
+	pthread_mutex_unlock(&s->lock);
+}
+
+void stream_get_stats(stream *s, stream_stats *out)
+{
+	pthread_mutex_lock(&s->lock);
+	*out = s->st;
+	out->queue = s->mailbox != NULL;
+	out->last_frame_age_s = s->last_frame_mono ? (mono_us() - s->last_frame_mono) / 1e6 : -1;
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* ---- thread -------------------------------------------------------------- */
+
+static void set_state(stream *s, stream_state st)
+{
+	pthread_mutex_lock(&s->lock);
+	s->st.state = st;
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* Sleep until the monotonic deadline or stop; 1 if stopped. */
+static int sleep_until(stream *s, int64_t deadline_us)
+{
+	struct timespec ts = { .tv_sec = deadline_us / 1000000, .tv_nsec = (deadline_us % 1000000) * 1000 };
+	pthread_mutex_lock(&s->lock);
+	while (!s->stop && mono_us() < deadline_us)
+		if (pthread_cond_timedwait(&s->wake, &s->lock, &ts) == ETIMEDOUT)
+			break;
+	int stopped = s->stop;
+	pthread_mutex_unlock(&s->lock);
+	return stopped;
+}
+
+static double rand01(stream *s)
+{
+	s->rng = s->rng * 1103515245u + 12345u;
+	return ((s->rng >> 8) & 0xffffff) / (double)0x1000000;
+}
+
+static void record_error(stream *s, const char *msg)
+{
+	pthread_mutex_lock(&s->lock);
+	snprintf(s->st.last_error, sizeof s->st.last_error, "%.*s", (int)sizeof s->st.last_error - 1, msg);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* One connection: decode until error/EOF/stop. Returns:
+ *  0 stop requested, 1 file ended (no loop), 2 reopen now (loop),
+ *  3 connection lost / failed (back off). got_frame set if any frame came. */
+static int run_connection(stream *s, int64_t *frame_no, int *got_frame, int64_t *lost_at)
+{
+	char url_r[512];
+	stream_redact_url(s->cfg.url, url_r, sizeof url_r);
+	lmd_media_opts o = {
+		.width = s->env.width, .height = s->env.height, .channels = s->env.channels,
+		.timeout_ms = s->cfg.timeout_ms, .stop = &s->stop, .hwaccel = s->cfg.hwaccel,
+	};
+	lmd_media *m = NULL;
+	*got_frame = 0;
+	if (lmd_media_open(s->cfg.url, &o, &m) != LMD_OK) {
+		char msg[600];
+		snprintf(msg, sizeof msg, "%s", lmd_errmsg());
+		record_error(s, msg);
+		if (s->stop)
+			return 0;
+		pthread_mutex_lock(&s->lock);
+		s->st.connect_failures++;
+		pthread_mutex_unlock(&s->lock);
+		log_warn("stream %s: %s", s->cfg.name, msg);
+		return 3;
+	}
+	pthread_mutex_lock(&s->lock);
+	s->st.src_fps = lmd_media_fps(m);
+	snprintf(s->st.hwaccel, sizeof s->st.hwaccel, "%s", lmd_media_hwaccel(m));
+	pthread_mutex_unlock(&s->lock);
+	log_info("stream %s: opened %s (%.3g fps, decoder %s)", s->cfg.name, url_r, lmd_media_fps(m),
+	         lmd_media_hwaccel(m));
+
+	const double period = s->cfg.fps > 0 ? 1.0 / s->cfg.fps : 0;
+	double next_due = -1e300;          /* analysis clock, seconds */
+	int64_t pace_pts0 = INT64_MIN, pace_mono0 = 0, last_pts = INT64_MIN;
+	int64_t corrupt_seen = 0;
+	const double nominal = lmd_media_fps(m) > 0 ? 1.0 / lmd_media_fps(m) : 0.04;
+	int rc;
+	s->ring_fill = 0;
+
+	for (;;) {
+		lmd_frame_info fi;
+		lmd_err e = lmd_media_read(m, NULL, &fi);
+		int64_t c = lmd_media_corrupt(m);
+		if (c != corrupt_seen) {
+			pthread_mutex_lock(&s->lock);
+			s->st.corrupt += c - corrupt_seen;
+			pthread_mutex_unlock(&s->lock);
+			corrupt_seen = c;
+		}
+		if (e != LMD_OK) {
+			if (s->stop) {
+				rc = 0;
+			} else if (lmd_media_at_eof(m) && !s->live) {
+				rc = s->cfg.loop ? 2 : 1;
+				log_info("stream %s: end of file%s", s->cfg.name, s->cfg.loop ? ", looping" : "");
+			} else {
+				char msg[600];
+				snprintf(msg, sizeof msg, "%s", lmd_media_at_eof(m) ? "source ended the stream"
+				                                                      : lmd_errmsg());
+				record_error(s, msg);
+				log_warn("stream %s: connection lost: %s", s->cfg.name, msg);
+				rc = 3;
+			}
+			break;
+		}
+		int64_t now = mono_us();
+		if (!*got_frame) {
+			*got_frame = 1;
+			if (*lost_at) {
+				pthread_mutex_lock(&s->lock);
+				s->st.gap_s += (now - *lost_at) / 1e6;
+				s->st.reconnects++;
+				pthread_mutex_unlock(&s->lock);
+				log_notice("stream %s: frames again after %.1f s", s->cfg.name, (now - *lost_at) / 1e6);
+				*lost_at = 0;
+			}
+			set_state(s, STREAM_RUNNING);
+		}
+		/* pts in seconds, or a synthetic clock */
+		int64_t pts = fi.pts_us;
+		if (pts == INT64_MIN)
+			pts = last_pts == INT64_MIN ? 0 : last_pts + (int64_t)(nominal * 1e6);
+		if (s->realtime) {
+			if (pace_pts0 == INT64_MIN || pts < last_pts || pts - last_pts > 5000000) {
+				pace_pts0 = pts;
+				pace_mono0 = now;
+			} else if (sleep_until(s, pace_mono0 + (pts - pace_pts0))) {
+				rc = 0;
+				break;
+			}
+			now = mono_us();
+		}
+		if (last_pts != INT64_MIN && (pts < last_pts || pts - last_pts > 5000000))
+			next_due = -1e300;    /* discontinuity: restart the rate clock */
+		last_pts = pts;
+		pthread_mutex_lock(&s->lock);
+		s->st.frames_in++;
+		s->st.src_w = fi.src_width;
+		s->st.src_h = fi.src_height;
+		s->last_frame_mono = now;
+		pthread_mutex_unlock(&s->lock);
+		int64_t this_frame = (*frame_no)++;
+
+		/* condition frames: every decoded frame goes into the ring */
+		float *cur = NULL;
+		if (s->ring) {
+			s->ring_head = (s->ring_head + 1) % s->ring_len;
+			cur = s->ring + (size_t)s->ring_head * s->frame_floats;
+			if (lmd_media_convert(m, cur) != LMD_OK) {
+				s->ring_fill = 0;
+				continue;
+			}
+			if (s->ring_fill < s->ring_len)
+				s->ring_fill++;
+		}
+		/* analysis rate, by presentation time (1 ms slack for rounding) */
+		double t = pts / 1e6;
+		if (period > 0) {
+			if (t < next_due - 0.001)
+				continue;
+			next_due = (t - next_due > period) ? t + period : next_due + period;
+		}
+		if (s->ring && s->ring_fill < s->ring_len)
+			continue;   /* not enough history yet */
+		stream_frame *f = get_free(s);
+		if (!f)
+			continue;   /* cannot happen with 3 slots; be safe */
+		lmd_err ce = LMD_OK;
+		if (cur)
+			memcpy(f->img, cur, sizeof(float) * s->frame_floats);
+		else
+			ce = lmd_media_convert(m, f->img);
+		if (ce != LMD_OK) {
+			log_warn("stream %s: %s", s->cfg.name, lmd_errmsg());
+			stream_release(s, f);
+			continue;
+		}
+		if (s->ring) {
+			/* previous cond_frames frames, oldest first */
+			int K = s->env.cond_frames;
+			for (int k = 0; k < K; k++) {
+				int idx = (s->ring_head - K + k + s->ring_len) % s->ring_len;
+				memcpy(f->cond + (size_t)k * s->frame_floats,
+				       s->ring + (size_t)idx * s->frame_floats, sizeof(float) * s->frame_floats);
+			}
+		}
+		av_frame_unref(f->src);
+		const struct AVFrame *src = lmd_media_last_frame(m);
+		if (src && av_frame_ref(f->src, src) < 0)
+			av_frame_unref(f->src);
+		f->frame = this_frame;
+		f->pts_us = fi.pts_us;
+		f->wall_us = wall_us();
+		f->mono_us = now;
+		f->src_w = fi.src_width;
+		f->src_h = fi.src_height;
+		post(s, f);
+	}
+	lmd_media_close(&m);
+	return rc;
+}
+
+static void *thread_main(void *arg)
+{
+	stream *s = arg;
+	int attempt = 0;
+	int64_t frame_no = 0, lost_at = 0;
+	char url_r[512];
+	stream_redact_url(s->cfg.url, url_r, sizeof url_r);
+	while (!s->stop) {
+		int got = 0;
+		int rc = run_connection(s, &frame_no, &got, &lost_at);
+		if (rc == 0 || s->stop)
+			break;
+		if (rc == 1) {
+			set_state(s, STREAM_ENDED);
+			if (s->env.ready)
+				s->env.ready(s->env.ready_arg);
+			return NULL;
+		}
+		if (rc == 2) {
+			pthread_mutex_lock(&s->lock);
+			s->st.loops++;
+			pthread_mutex_unlock(&s->lock);
+			if (!got) {
+				/* an empty file would spin: back off like a failure */
+				rc = 3;
+			} else {
+				attempt = 0;
+				continue;
+			}
+		}
+		/* rc == 3: lost or failed */
+		if (got)
+			attempt = 0;
+		if (!lost_at)
+			lost_at = got ? mono_us() : (s->last_frame_mono ? s->last_frame_mono : mono_us());
+		set_state(s, STREAM_RECONNECTING);
+		if (s->env.ready)
+			s->env.ready(s->env.ready_arg);   /* let the scheduler see the state */
+		double d = s->env.reconnect_min * pow(2.0, attempt < 30 ? attempt : 30);
+		if (d > s->env.reconnect_max)
+			d = s->env.reconnect_max;
+		d = d * 0.5 + d * 0.5 * rand01(s);
+		attempt++;
+		log_info("stream %s: reconnecting to %s in %.2f s (attempt %d)", s->cfg.name, url_r, d,
+		         attempt);
+		if (sleep_until(s, mono_us() + (int64_t)(d * 1e6)))
+			break;
+		set_state(s, STREAM_CONNECTING);
+	}
+	set_state(s, STREAM_STOPPED);
+	return NULL;
+}
+
+int stream_start(stream *s)
+{
+	if (s->started)
+		return 0;
+	s->stop = 0;
+	if (pthread_create(&s->thread, NULL, thread_main, s) != 0)
+		return -1;
+	s->started = 1;
+	return 0;
+}
+
+void stream_stop(stream *s)
+{
+	if (!s || !s->started)
+		return;
+	pthread_mutex_lock(&s->lock);
+	s->stop = 1;
+	pthread_cond_broadcast(&s->wake);
+	pthread_mutex_unlock(&s->lock);
+	pthread_join(s->thread, NULL);
+	s->started = 0;
+	pthread_mutex_lock(&s->lock);
+	if (s->st.state != STREAM_ENDED)
+		s->st.state = STREAM_STOPPED;
+	pthread_mutex_unlock(&s->lock);
+}

@@ -1,0 +1,24 @@
+/*
+ * validate.h — the checks that need more than the INI file: the model file
+ * loads, the sampler parameters suit it, every stream has a threshold
+ * (its own or the calibration sidecar's), CURVE key files parse. Shared by
+ * `lmdd check-config` and `lmdd run`, so both reject exactly the same
+ * configurations, with FILE:LINE messages.
+ */
+#ifndef LMDD_VALIDATE_H
+#define LMDD_VALIDATE_H
+#include "config.h"
+#include "lmd.h"
+
+typedef struct {
+	lmd_model *model;        /* loaded model (caller destroys), NULL on error */
+	int have_calib;
+	double calib_threshold;  /* valid if have_calib */
+	char calib_note[512];    /* why there is no calibration, if so */
+} validated;
+
+/* Returns the number of errors appended to *errors. */
+int validate_config(const lmdd_config *c, validated *v, char **errors);
+/* Effective threshold of a stream. */
+double validate_threshold(const cfg_stream *s, const validated *v);
+#endif
