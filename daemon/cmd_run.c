@@ -4,9 +4,12 @@
  * stream, then runs the main loop: signals, status messages, sd_notify.
  *
  * Facts behind the design:
- *  - Signals are blocked in every thread (the mask is set before any thread
- *    starts) and taken synchronously by the main loop with sigtimedwait(),
- *    so no work happens in signal handlers.
+ *  - Signals: libraries start threads before main() (OpenBLAS's pool is
+ *    created by a constructor), so blocking signals and sigwait()ing for
+ *    them would leave SIGTERM's default action to those threads. Instead a
+ *    minimal handler (any thread may run it) records the signal and writes
+ *    a byte to a self-pipe; the main loop polls the pipe. No other work
+ *    happens in the handler.
  *  - Exit codes (sysexits.h): 78 EX_CONFIG for anything the operator must
  *    fix in the config or the files it names (the unit's
  *    RestartPreventExitStatus=78 stops systemd from restart-looping on it);
@@ -21,9 +24,12 @@
  *    every open event), then the decode threads, then the publisher, which
  *    sends what is queued and lingers for subscribers.
  */
+#define _GNU_SOURCE   /* pipe2 */
 #include <errno.h>
 #include <getopt.h>
+#include <fcntl.h>
 #include <math.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,6 +71,55 @@ typedef struct {
 	int exit_at_end;
 	int64_t p_scored, p_time;
 } run_state;
+
+static int sig_pipe[2] = { -1, -1 };
+static volatile sig_atomic_t got_term, got_int, got_hup;
+
+static void on_signal(int sig)
+{
+	int saved = errno;
+	if (sig == SIGTERM) got_term = 1;
+	if (sig == SIGINT) got_int = 1;
+	if (sig == SIGHUP) got_hup = 1;
+	if (sig_pipe[1] >= 0) {
+		ssize_t w = write(sig_pipe[1], "s", 1);
+		(void)w;
+	}
+	errno = saved;
+}
+
+static int setup_signals(void)
+{
+	if (sig_pipe[0] < 0 && pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+		return -1;
+	struct sigaction sa = { 0 };
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
+
+/* Wait up to ms for a signal; returns SIGTERM/SIGINT/SIGHUP or 0. */
+static int wait_signal(int ms)
+{
+	struct pollfd p = { sig_pipe[0], POLLIN, 0 };
+	if (!got_term && !got_int && !got_hup && poll(&p, 1, ms) > 0) {
+		char buf[64];
+		while (read(sig_pipe[0], buf, sizeof buf) > 0)
+			;
+	}
+	if (got_term) return SIGTERM;
+	if (got_int) return SIGINT;
+	if (got_hup) {
+		got_hup = 0;
+		return SIGHUP;
+	}
+	return 0;
+}
 
 static int64_t mono_us(void)
 {
@@ -429,14 +484,10 @@ int cmd_run(int argc, char **argv)
 		usage(stderr);
 		return EX_USAGE;
 	}
-	/* all threads inherit this mask: signals only reach sigtimedwait() */
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	if (setup_signals() < 0) {
+		fprintf(stderr, "lmdd run: cannot set up signals: %s\n", strerror(errno));
+		return EX_OSERR;
+	}
 	if (level_override >= 0)
 		log_set_level(level_override);
 	log_capture_ffmpeg();
@@ -542,9 +593,7 @@ int cmd_run(int argc, char **argv)
 	int64_t next_status = mono_us() + (int64_t)(r.cfg->status_interval * 1e6);
 	const char *why = "signal";
 	for (;;) {
-		struct timespec tick = { 0, 250000000 };
-		siginfo_t si;
-		int sig = sigtimedwait(&set, &si, &tick);
+		int sig = wait_signal(250);
 		if (sig == SIGTERM || sig == SIGINT) {
 			why = sig == SIGTERM ? "SIGTERM" : "SIGINT";
 			break;

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# test_daemon_config.sh — `lmdd check-config` and `lmdd run` on good and bad
+# configuration files: every problem is reported as FILE:LINE: message, and
+# `lmdd run` exits 78 (EX_CONFIG) without starting anything.
+set -u
+cd "$(dirname "$0")/.."
+B=${B:-build}
+LMDD=$PWD/$B/lmdd
+FIX=$PWD/tests/fixtures/daemon-gray.safetensors
+d=$(mktemp -d /tmp/lmdd-config.XXXXXX)
+trap 'rm -rf "$d"' EXIT
+fails=0
+check() { # name cond-exit-status detail
+	if [ "$2" -eq 0 ]; then echo "PASS $1"; else echo "FAIL $1"; [ -n "${3:-}" ] && echo "$3" | head -20 | sed 's/^/  /'; fails=$((fails+1)); fi
+}
+if [ ! -x "$LMDD" ]; then echo "FAIL config_binary ($LMDD missing)"; exit 1; fi
+
+ffmpeg -v error -y -f lavfi -i color=c=gray:s=64x48:r=5:d=1 -c:v mjpeg "$d/clip.mkv"
+cat >"$d/good.conf" <<EOF
+[daemon]
+model = $FIX
+backend = cpu
+steps = 3
+publish = ipc://$d/pub.sock
+
+[stream a]
+url = $d/clip.mkv
+threshold = 0.01
+EOF
+out=$("$LMDD" check-config "$d/good.conf" 2>&1); rc=$?
+[ $rc -eq 0 ] && grep -q "good.conf: OK" <<<"$out" && grep -q "stream a: $d/clip.mkv" <<<"$out"
+check config_good_file_ok $? "rc=$rc $out"
+
+# unknown key (line 4) and bad value (line 9), both reported
+sed -e 's/^steps = 3/steps = 3\ncolour = blue/' -e 's/^threshold = 0.01/threshold = 0.01\nfps = fast/' \
+	"$d/good.conf" >"$d/bad.conf"
+out=$("$LMDD" check-config "$d/bad.conf" 2>&1); rc=$?
+[ $rc -eq 78 ] && grep -q "^$d/bad.conf:5: unknown key 'colour' in \[daemon\]" <<<"$out" &&
+	grep -q "^$d/bad.conf:11: bad value 'fast' for fps" <<<"$out" && grep -q "2 errors" <<<"$out"
+check config_check_reports_file_line $? "rc=$rc $out"
+
+start=$(date +%s)
+out=$("$LMDD" run --config "$d/bad.conf" 2>&1); rc=$?
+[ $rc -eq 78 ] && grep -q "^<3>$d/bad.conf:5: unknown key 'colour'" <<<"$out" &&
+	grep -q "^<3>$d/bad.conf:11: bad value 'fast'" <<<"$out" && [ $(( $(date +%s) - start )) -lt 10 ]
+check config_run_exits_78 $? "rc=$rc $out"
+
+# missing model file
+sed "s|^model = .*|model = $d/nope.safetensors|" "$d/good.conf" >"$d/nomodel.conf"
+out=$("$LMDD" run --config "$d/nomodel.conf" 2>&1); rc=$?
+[ $rc -eq 78 ] && grep -q "nomodel.conf:2: cannot read model '$d/nope.safetensors'" <<<"$out"
+check config_missing_model_78 $? "rc=$rc $out"
+
+# a file that is not a model
+echo "not a model" >"$d/junk.safetensors"
+sed "s|^model = .*|model = $d/junk.safetensors|" "$d/good.conf" >"$d/junk.conf"
+out=$("$LMDD" run --config "$d/junk.conf" 2>&1); rc=$?
+[ $rc -eq 78 ] && grep -q "junk.conf:2: model: " <<<"$out"
+check config_bad_model_78 $? "rc=$rc $out"
+
+# sampler parameters the model cannot take (t0 beyond T-1)
+sed 's/^steps = 3/steps = 3\nt0 = 5000/' "$d/good.conf" >"$d/t0.conf"
+out=$("$LMDD" check-config "$d/t0.conf" 2>&1); rc=$?
+[ $rc -eq 78 ] && grep -q "t0.conf:4: sampler parameters: t0 = 5000" <<<"$out"
+check config_sampler_params_checked $? "rc=$rc $out"
+
+# missing url, and no threshold anywhere (no calibration sidecar)
+printf '[daemon]\nmodel = %s\n[stream x]\nfps = 2\n' "$FIX" >"$d/nourl.conf"
+out=$("$LMDD" check-config "$d/nourl.conf" 2>&1); rc=$?
+[ $rc -eq 78 ] && grep -q "nourl.conf:3: \[stream x\] has no 'url'" <<<"$out"
+check config_missing_url $? "rc=$rc $out"
+sed '/^threshold/d' "$d/good.conf" >"$d/nothr.conf"
+out=$("$LMDD" run --config "$d/nothr.conf" 2>&1); rc=$?
+[ $rc -eq 78 ] && grep -q "nothr.conf:7: \[stream a\] has no threshold and cannot open calibration" <<<"$out"
+check config_no_threshold_78 $? "rc=$rc $out"
+
+# the calibration sidecar next to the model supplies it
+cp "$FIX" "$d/m.safetensors"
+echo '{"threshold": 0.0042, "quantile": 0.99}' >"$d/m.safetensors.calib.json"
+sed -e "s|^model = .*|model = m.safetensors|" -e '/^threshold/d' "$d/good.conf" >"$d/calib.conf"
+out=$("$LMDD" check-config "$d/calib.conf" 2>&1); rc=$?
+[ $rc -eq 0 ] && grep -q "threshold 0.0042" <<<"$out" && grep -q "calibration: $d/m.safetensors.calib.json" <<<"$out"
+check config_calibration_sidecar $? "rc=$rc $out"
+echo '{"thresh": 1}' >"$d/m.safetensors.calib.json"
+out=$("$LMDD" check-config "$d/calib.conf" 2>&1); rc=$?
+[ $rc -eq 78 ] && grep -q 'no numeric "threshold"' <<<"$out"
+check config_bad_calibration $? "rc=$rc $out"
+
+# usage errors are 64, not 78
+"$LMDD" run --bogus >/dev/null 2>&1; rc=$?
+[ $rc -eq 64 ]; check config_run_usage_64 $? "rc=$rc"
+"$LMDD" check-config "$d/none.conf" >/dev/null 2>&1; rc=$?
+[ $rc -eq 78 ]; check config_missing_file_78 $? "rc=$rc"
+
+# the shipped example config parses (its model may not exist yet: only
+# that error is allowed)
+out=$("$LMDD" check-config config/lmdd.conf 2>&1); rc=$?
+bad=$(grep "^config/lmdd.conf:[0-9]" <<<"$out" | grep -v "cannot read model\|model: \|has no threshold" || true)
+[ -z "$bad" ] && { [ $rc -eq 0 ] || [ $rc -eq 78 ]; }
+check config_example_parses $? "rc=$rc $out"
+
+exit $((fails > 0))
