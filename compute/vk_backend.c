@@ -109,6 +109,7 @@ typedef struct {
 	 * has a fixed cost (lavapipe: tens of microseconds) */
 	uint32_t max_stride_wg;
 	int conv_tile;        /* 0 = auto, 64 or 32 (LMDD_VK_CONV_TILE) */
+	uint32_t max_wg[3];   /* maxComputeWorkGroupCount (x lowered by LMDD_VK_TEST_MAX_WG_X) */
 	uint64_t submits;
 } vkbe;
 
@@ -644,7 +645,7 @@ static void record(vkbe *v, int pipe, lmd_buf *const *bufs, unsigned wmask, void
                    uint32_t pcsize, uint64_t gx, uint64_t gy, uint64_t gz, int xbase_off)
 {
 	if (gx == 0 || gy == 0 || gz == 0) return;
-	const uint32_t *lim = v->props.limits.maxComputeWorkGroupCount;
+	const uint32_t *lim = v->max_wg;
 	if (gy > lim[1] || gz > lim[2] || (xbase_off < 0 && gx > lim[0])) {
 		fail(v, LMD_ERR_UNSUPPORTED, "vulkan: dispatch %llu x %llu x %llu exceeds the device limits",
 		     (unsigned long long)gx, (unsigned long long)gy, (unsigned long long)gz);
@@ -655,6 +656,10 @@ static void record(vkbe *v, int pipe, lmd_buf *const *bufs, unsigned wmask, void
 	if (!bind(v, pipe, bufs)) return;
 	for (uint64_t x0 = 0; x0 < gx; x0 += lim[0]) {
 		uint64_t nx = gx - x0 < lim[0] ? gx - x0 : lim[0];
+		/* parts of a split op touch disjoint outputs, but an in-place op
+		 * (groupnorm y == x) reads and writes one buffer: order the parts
+		 * (rare: only grids beyond the device limit are split) */
+		if (x0 > 0) barrier(v);
 		if (xbase_off >= 0) {
 			uint32_t b = (uint32_t)x0;
 			memcpy((char *)pc + xbase_off, &b, sizeof b);
@@ -662,6 +667,8 @@ static void record(vkbe *v, int pipe, lmd_buf *const *bufs, unsigned wmask, void
 		vkCmdPushConstants(v->cb, v->pl, VK_SHADER_STAGE_COMPUTE_BIT, 0, pcsize, pc);
 		vkCmdDispatch(v->cb, (uint32_t)nx, (uint32_t)gy, (uint32_t)gz);
 	}
+	if (gx > lim[0])   /* the part barriers opened new epochs: mark this op's accesses in the last */
+		hazards(v, bufs, NBIND, wmask);
 	v->ncmds++;
 }
 
@@ -901,8 +908,6 @@ static void elt(vkbe *v, lmd_buf *const *bufs, unsigned wmask, uint32_t mode, ui
 	memcpy(pc.u, u, sizeof pc.u);
 	memcpy(pc.f, f, sizeof pc.f);
 	uint64_t g = (total + WG - 1) / WG;
-	uint64_t lim = v->props.limits.maxComputeWorkGroupCount[0];
-	if (g > lim) g = lim;
 	if (g > v->max_stride_wg) g = v->max_stride_wg;   /* grid-stride loop covers the rest */
 	record(v, P_ELT, bufs, wmask, &pc, sizeof pc, g, 1, 1, -1);
 }
@@ -991,10 +996,10 @@ static void vk_attention(lmd_be *be, lmd_buf *y, const lmd_buf *qkv, int n, int 
 	    !check_range(v, y, 0, (size_t)n * c * hw, "attention y"))
 		return;
 	if (y == qkv) { fail(v, LMD_ERR_ARG, "vulkan: attention: y must not alias qkv"); return; }
-	struct { uint32_t c, hw; float scale; } pc = { (uint32_t)c, (uint32_t)hw, scale };
+	struct { uint32_t c, hw; float scale; uint32_t base_x; } pc = { (uint32_t)c, (uint32_t)hw, scale, 0 };
 	lmd_buf *bufs[NBIND] = { y, (lmd_buf *)qkv };
 	record(v, P_ATTN, bufs, 1u, &pc, sizeof pc, ((uint64_t)hw + 31) / 32, ((uint64_t)c + 63) / 64,
-	       (uint64_t)n, -1);
+	       (uint64_t)n, 3 * 4);
 }
 
 static void noise(vkbe *v, lmd_buf *z, size_t len, uint64_t seed, uint32_t stream, uint32_t raw)
@@ -1019,7 +1024,7 @@ void lmd_vk_noise_raw(lmd_be *be, lmd_buf *z, size_t len, uint64_t seed, uint32_
 	noise((vkbe *)be, z, len, seed, stream, 1);
 }
 
-int lmd_vk_validation_errors(lmd_be *be) { return ((vkbe *)be)->val_errors; }
+int lmd_vk_validation_errors(lmd_be *be) { vkbe *v = (vkbe *)be; return v->dbg ? v->val_errors : -1; }
 int lmd_vk_push_descriptors(lmd_be *be) { return ((vkbe *)be)->push_desc; }
 uint64_t lmd_vk_submits(lmd_be *be) { return ((vkbe *)be)->submits; }
 
@@ -1196,10 +1201,14 @@ static lmd_err init(vkbe *v, int device, const char *name)
 		}
 	}
 	if (env_true("LMDD_VK_NO_UMA")) v->uma = 0;   /* test the staging path */
+	memcpy(v->max_wg, L->maxComputeWorkGroupCount, sizeof v->max_wg);
+	const char *mx = getenv("LMDD_VK_TEST_MAX_WG_X");   /* tests: force split dispatches */
+	if (mx && parse_index(mx) > 0 && (uint32_t)parse_index(mx) < v->max_wg[0])
+		v->max_wg[0] = (uint32_t)parse_index(mx);
 	v->max_stride_wg = t == VK_PHYSICAL_DEVICE_TYPE_CPU ? 64 : 2048;
 	const char *ct = getenv("LMDD_VK_CONV_TILE");
 	v->conv_tile = ct && strcmp(ct, "32") == 0 ? 32 : ct && strcmp(ct, "64") == 0 ? 64 : 0;
-	if (v->max_stride_wg > L->maxComputeWorkGroupCount[0]) v->max_stride_wg = L->maxComputeWorkGroupCount[0];
+	if (v->max_stride_wg > v->max_wg[0]) v->max_stride_wg = v->max_wg[0];
 
 	VkCommandPoolCreateInfo cpi = {
 		.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO, .queueFamilyIndex = v->qfam,

@@ -14,7 +14,8 @@
  * into z, so tests can compare the integer part of rng.h bit for bit. */
 void lmd_vk_noise_raw(lmd_be *be, lmd_buf *z, size_t len, uint64_t seed, uint32_t stream);
 
-/* Validation-layer errors seen so far (only with LMDD_VK_VALIDATE=1). */
+/* Validation-layer errors seen so far; -1 when the layer is not active
+ * (LMDD_VK_VALIDATE unset, or VK_LAYER_KHRONOS_validation not installed). */
 int lmd_vk_validation_errors(lmd_be *be);
 
 /* Descriptor mode in use: 1 = VK_KHR_push_descriptor, 0 = descriptor pools. */

@@ -24,6 +24,7 @@ layout(set = 0, binding = 1) readonly buffer B1 { float qkv[]; };
 layout(push_constant) uniform PC {
 	uint c, hw;
 	float scale;
+	uint base_x;      /* first query block of this dispatch (split grids) */
 } pc;
 
 shared float T[2048];        /* Q tile [32c][32q] + K tile [32c][32k]; later V [64c][32k] */
@@ -34,7 +35,7 @@ void main()
 {
 	uint t = gl_LocalInvocationID.x;
 	uint n = gl_WorkGroupID.z;
-	uint q0 = gl_WorkGroupID.x * 32u;
+	uint q0 = (gl_WorkGroupID.x + pc.base_x) * 32u;
 	uint c0 = gl_WorkGroupID.y * 64u;
 	uint C = pc.c, HW = pc.hw;
 	uint qb = n * 3u * C * HW;          /* q[c][i] = qkv[qb + c*HW + i] */

@@ -16,8 +16,9 @@
  *    of 4/8/16/32/64, batch 1..3, channel-slice offsets, stride 2, fused
  *    upsample, residual on/off. Seeded, so runs repeat exactly.
  *  - No Vulkan device at all is a FAIL, unless LMDD_NO_VULKAN=1 (then the
- *    Vulkan tests are skipped with a note). LMDD_VK_VALIDATE=1 runs under
- *    the validation layer (with sync validation) and fails on its errors.
+ *    Vulkan tests are skipped with a note). The op tests run under the
+ *    validation layer with synchronization validation when it is installed
+ *    (LMDD_VK_VALIDATE=0 to disable) and fail on its errors.
  *  - Kept small: the whole run takes seconds on lavapipe with 2 cores.
  */
 #include <math.h>
@@ -509,21 +510,38 @@ TEST(errors)
 }
 
 /* The fallbacks a discrete GPU or an older driver takes: descriptor pools
- * (no push descriptors) and device-local memory with staging copies. */
+ * (no push descriptors) and device-local memory with staging copies; and
+ * grids wider than maxComputeWorkGroupCount[0] (forced down to 3), which
+ * conv2d and groupnorm split into several dispatches. */
 TEST(fallback_paths)
 {
 	lmd_be *saved = vk, *alt = NULL;
 	setenv("LMDD_VK_NO_PUSH", "1", 1);
 	setenv("LMDD_VK_NO_UMA", "1", 1);
+	setenv("LMDD_VK_TEST_MAX_WG_X", "3", 1);   /* grids split into several dispatches */
 	lmd_err e = lmd_vk_backend_new(-1, NULL, &alt);
 	unsetenv("LMDD_VK_NO_PUSH");
 	unsetenv("LMDD_VK_NO_UMA");
+	unsetenv("LMDD_VK_TEST_MAX_WG_X");
 	REQUIRE(e == LMD_OK, "backend with fallbacks: %s", lmd_errmsg());
 	CHECK(!lmd_vk_push_descriptors(alt), "push descriptors still on");
 	vk = alt;
 	worst = 0;
 	chain();
 	conv_case(2, 13, 9, 7, 33, 3, 2, 0, 3, 2, 1, 1, 1, 1);
+	conv_case(3, 8, 17, 13, 20, 3, 1, 1, 0, 0, 0, 0, 1, 1);   /* 42 column tiles */
+	{
+		int n = 3, c = 12, hw = 50, g = 4;     /* 12 groups of workgroups */
+		size_t len = (size_t)n * c * hw;
+		float *xi = fvec(len, 1), *gi = fvec(c, 1), *yi = fvec(len, 1);
+		fill_nan(yi, 0, len);
+		pair x = mk(len, xi), gp = mk(c, gi), y = mk(len, yi);
+		cpu->ops->groupnorm(cpu, y.c, x.c, gp.c, gp.c, n, c, hw, g, 1e-6f, 1);
+		vk->ops->groupnorm(vk, y.v, x.v, gp.v, gp.v, n, c, hw, g, 1e-6f, 1);
+		double r = cmp(&y);
+		CHECK(r <= NMSE_FP32, "split groupnorm: nmse %g", r);
+		rm(&x); rm(&gp); rm(&y); free(xi); free(gi); free(yi);
+	}
 	/* more dispatches than one descriptor pool holds (512 sets) */
 	pair x = mk(1000, NULL);
 	float *zero = calloc(1000, sizeof *zero), *one = malloc(1000 * sizeof *one);
@@ -538,7 +556,7 @@ TEST(fallback_paths)
 	double r = cmp(&x);
 	CHECK(r == 0, "1200 dependent axpby: nmse %g", r);
 	rm(&x); rm(&o); free(zero); free(one);
-	CHECK(lmd_vk_validation_errors(alt) == 0, "validation errors");
+	CHECK(lmd_vk_validation_errors(alt) <= 0, "validation errors");
 	vk = saved;
 	alt->ops->destroy(alt);
 }
@@ -563,7 +581,12 @@ TEST(device_choice)
 
 TEST(validation)
 {
-	CHECK(lmd_vk_validation_errors(vk) == 0, "%d validation errors", lmd_vk_validation_errors(vk));
+	int n = lmd_vk_validation_errors(vk);
+	if (n < 0)
+		printf("  validation layer not active (Debian: vulkan-validationlayers)\n");
+	else
+		printf("  validation layer with sync validation: %d errors\n", n);
+	CHECK(n <= 0, "%d validation errors", n);
 }
 
 /* ---- perf mode ------------------------------------------------------------ */
@@ -673,6 +696,13 @@ int main(int argc, char **argv)
 {
 	int perf_mode = argc > 1 && strcmp(argv[1], "--perf") == 0;
 	if (perf_mode && argc > 2) perf_only = argv[2];
+	/* op tests run under the validation layer (with synchronization
+	 * validation) whenever it is installed; LMDD_VK_VALIDATE=0 turns it off.
+	 * Not by default under ASan: the layer's C++ allocations outlive its
+	 * dlclose and LeakSanitizer reports them from an unknown module. */
+#ifndef __SANITIZE_ADDRESS__
+	if (!perf_mode) setenv("LMDD_VK_VALIDATE", "1", 0);
+#endif
 	if (lmd_cpu_backend_new(&cpu)) {
 		printf("FAIL cpu_backend\n");
 		fprintf(stderr, "cpu backend: %s\n", lmd_errmsg());
