@@ -11,7 +11,11 @@
  *    callback: it returns 1 once the per-call deadline (timeout_ms) passes or
  *    the caller's stop flag is set, and libavformat then gives up with
  *    AVERROR_EXIT. That is the only portable way to abort a stuck network
- *    read from another thread.
+ *    read from another thread. Probing reads a live source for up to its
+ *    analysis duration, so that is capped (timeout/2, at most 5 s, 1 s for
+ *    RTSP whose SDP already describes the codec) and added to the deadline;
+ *    a probe cut short by the callback counts as a failure (the demuxer
+ *    may be left mid-packet).
  *  - Decoding uses the send/receive API. Errors from the decoder and frames
  *    flagged corrupt (AV_FRAME_FLAG_CORRUPT, decode_error_flags, corrupt
  *    packets) are skipped and counted; the decoder is told to fail loudly on
@@ -280,8 +284,21 @@ lmd_err lmd_media_open(const char *url, const lmd_media_opts *o, lmd_media **out
 		lmd_media_close(&m);
 		return e;
 	}
+	/* Probing a live source reads its packets for up to max_analyze_duration
+	 * (FFmpeg's default 5 s); it must finish well inside the I/O timeout,
+	 * or the interrupt would cut it short and leave the demuxer mid-packet. */
+	/* RTSP gets its codec parameters from the SDP: 1 s is plenty. The
+	 * deadline covers the analysis on top of the I/O timeout. */
+	int64_t analyze = (int64_t)m->timeout_ms * 1000 / 2;
+	int64_t cap = !strncmp(url, "rtsp", 4) ? 1000000 : 5000000;
+	if (analyze > cap)
+		analyze = cap;
+	m->fmt->max_analyze_duration = analyze;
 	arm(m);
+	m->deadline_us += analyze;
 	ret = avformat_find_stream_info(m->fmt, NULL);
+	if (ret >= 0 && m->interrupted)
+		ret = AVERROR_EXIT;   /* probing was cut short: do not trust it */
 	if (ret < 0) {
 		lmd_err e = m->interrupted ? io_fail(m, "probe", ret)
 			: lmd_seterr(LMD_ERR_FORMAT, "%s: cannot read stream info: %s", url,
@@ -308,6 +325,10 @@ lmd_err lmd_media_open(const char *url, const lmd_media_opts *o, lmd_media **out
 	m->tb = st->time_base;
 	AVRational fr = av_guess_frame_rate(m->fmt, st, NULL);
 	m->fps = (fr.num > 0 && fr.den > 0) ? av_q2d(fr) : 0;
+	if (m->fps > 1000) {   /* an RTP clock rate (90 kHz) is not a frame rate */
+		AVRational a = st->avg_frame_rate;
+		m->fps = (a.num > 0 && a.den > 0 && av_q2d(a) <= 1000) ? av_q2d(a) : 0;
+	}
 
 	m->dec = avcodec_alloc_context3(codec);
 	if (!m->dec || avcodec_parameters_to_context(m->dec, st->codecpar) < 0) {
