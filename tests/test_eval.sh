@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# test_eval.sh — end-to-end smoke test of `lmdd eval` (daemon/cmd_eval.c) on
+# random-weight models from tests/make_model.py, fast (2 NFE per image):
+#   eval_smoke        --suite fmnist-mnist --limit 20 writes README.md, the
+#                     scores CSV, summary JSON, example dumps, and prints an
+#                     AUROC line with a number in [0, 1]; plots when
+#                     matplotlib is there
+#   eval_reproducible the same command twice gives identical scores
+#   eval_video_paths  on two generated clips, the frame-subset loop (--stride 2)
+#                     gives the same scores as the daemon's every-frame path
+#                     (cli_score_inputs) for the frames both score (--batch 1:
+#                     the noise is per batch slot)
+#   eval_errors       missing model -> exit 66 and "not evaluated"; bad --suite -> 64
+# Prints "PASS name" / "FAIL name" (tests/run.sh counts them).
+set -u
+B=${B:-build}
+PY=${PY:-/usr/bin/python3}
+cd "$(dirname "$0")/.."
+LMDD="$B/lmdd"
+T=$(mktemp -d /tmp/lmdd-test-eval-sh.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+export OMP_NUM_THREADS=1   # a shared CI core: OpenMP spinning only slows this down
+
+pass() { echo "PASS $1"; }
+fail() { echo "FAIL $1: $2"; }
+
+if [ ! -x "$LMDD" ]; then
+	fail eval_smoke "$LMDD not built"
+	exit 1
+fi
+"$PY" tests/make_model.py "$T/m.safetensors" --base 8 --mult 1 --attn "" --groups 2 --frame 32x32 >/dev/null 2>&1 ||
+	{ fail eval_smoke "tests/make_model.py failed"; exit 1; }
+FAST=(--backend cpu --steps 2 --reps 1 --bootstrap 200)
+
+# ---- eval_smoke
+out="$T/r1"
+if ! "$LMDD" eval --suite fmnist-mnist --limit 20 --fmnist-model "$T/m.safetensors" "${FAST[@]}" \
+	--out "$out" >"$T/stdout" 2>"$T/stderr"; then
+	fail eval_smoke "lmdd eval exited $?: $(tail -3 "$T/stderr")"
+else
+	why=""
+	for f in README.md scores-fmnist-mnist.csv summary-fmnist-mnist.json examples-fmnist-mnist.csv \
+		examples/fmnist-mnist-0-0.image.pgm examples/fmnist-mnist-1-0.map.pfm; do
+		[ -s "$out/$f" ] || why="$why missing $f;"
+	done
+	rows=$(($(wc -l <"$out/scores-fmnist-mnist.csv") - 1))
+	[ "$rows" -eq 40 ] || why="$why $rows score rows, expected 40;"
+	auc=$(sed -n 's/^fmnist-mnist AUROC \([0-9.eE+-]*\) .*/\1/p' "$T/stdout")
+	if [ -z "$auc" ] || ! awk -v a="$auc" 'BEGIN { exit !(a + 0 == a && a >= 0 && a <= 1) }'; then
+		why="$why no AUROC number in [0,1] on stdout ('$auc');"
+	fi
+	grep -q "missed by\|met" "$T/stdout" || why="$why no target status;"
+	grep -q "| Fashion-MNIST (in) vs MNIST (out) |" "$out/README.md" || why="$why no headline row in README.md;"
+	if "$PY" -c "import matplotlib" 2>/dev/null; then
+		[ -s "$out/roc.png" ] && [ -s "$out/examples-fmnist-mnist.png" ] || why="$why plots missing;"
+	fi
+	[ -z "$why" ] && pass eval_smoke || fail eval_smoke "$why"
+fi
+
+# ---- eval_reproducible
+if "$LMDD" eval --suite fmnist-mnist --limit 20 --fmnist-model "$T/m.safetensors" "${FAST[@]}" --no-plots \
+	--out "$T/r2" >/dev/null 2>&1 && cmp -s "$out/scores-fmnist-mnist.csv" "$T/r2/scores-fmnist-mnist.csv"; then
+	pass eval_reproducible
+else
+	fail eval_reproducible "a second run gave different scores"
+fi
+
+# ---- eval_video_paths
+if ! command -v ffmpeg >/dev/null; then
+	echo "SKIP eval_video_paths (no ffmpeg CLI to make test clips)"
+else
+	d="$T/ped2"
+	mkdir -p "$d/test"
+	printf 'clip,frame,anomalous\n' >"$d/test-labels.csv"
+	for c in 01 02; do
+		ffmpeg -v error -y -f lavfi -i "testsrc=size=60x40:rate=10:duration=0.6" -vf "hue=h=${c}0" \
+			-c:v mjpeg "$d/test/$c.mkv"
+		for k in 0 1 2 3 4 5; do echo "$c,$k,$((k >= 3))" >>"$d/test-labels.csv"; done
+	done
+	V=(--suite ped2 --ped2-model "$T/m.safetensors" --ped2-data "$d" "${FAST[@]}" --batch 1 --no-plots)
+	if "$LMDD" eval "${V[@]}" --out "$T/v1" >/dev/null 2>"$T/v1.err" &&
+		"$LMDD" eval "${V[@]}" --stride 2 --out "$T/v2" >/dev/null 2>"$T/v2.err"; then
+		# every-frame rows for even frames == the stride-2 rows (clip, frame, label, score)
+		a=$(awk -F, 'NR > 1 && $2 % 2 == 0 { print $1, $2, $3, $4 }' "$T/v1/scores-ped2.csv")
+		b=$(awk -F, 'NR > 1 { print $1, $2, $3, $4 }' "$T/v2/scores-ped2.csv")
+		n1=$(($(wc -l <"$T/v1/scores-ped2.csv") - 1))
+		if [ "$n1" -eq 12 ] && [ -n "$a" ] && [ "$a" = "$b" ] && grep -q '"metrics_clip_minmax"' "$T/v1/summary-ped2.json"; then
+			pass eval_video_paths
+		else
+			fail eval_video_paths "every-frame ($n1 rows) and stride-2 scores differ: [$a] vs [$b]"
+		fi
+	else
+		fail eval_video_paths "lmdd eval failed: $(tail -2 "$T/v1.err" "$T/v2.err")"
+	fi
+fi
+
+# ---- eval_errors
+"$LMDD" eval --suite fmnist-mnist --fmnist-model "$T/none.safetensors" --out "$T/e" --no-plots >/dev/null 2>"$T/e.err"
+rc=$?
+"$LMDD" eval --suite nope --out "$T/e" >/dev/null 2>"$T/e2.err"
+rc2=$?
+if [ "$rc" -eq 66 ] && grep -q "not evaluated" "$T/e.err" && [ "$rc2" -eq 64 ] && grep -q "expected fmnist-mnist" "$T/e2.err"; then
+	pass eval_errors
+else
+	fail eval_errors "missing model: exit $rc ($(cat "$T/e.err")); bad suite: exit $rc2"
+fi

@@ -1,0 +1,272 @@
+#!/usr/bin/env python3
+"""plot_eval.py — the figures of `lmdd eval` (daemon/cmd_eval.c calls it last).
+
+    plot_eval.py RESULTS_DIR
+
+Reads what `lmdd eval` wrote into RESULTS_DIR and writes PNGs next to it:
+  roc.png                ROC curve of every evaluated suite (Ped2: global
+                         score scale and per-clip min-max normalised)
+  ped2-timelines.png     per Ped2 test clip: score per frame, ground-truth
+                         anomalous frames shaded, the calibrated threshold
+                         (from the model's .calib.json) when there is one
+  sweep.png              AUROC (95% CI) vs NFE per image for the sweep
+  examples-<suite>.png   example images: input, reconstruction (first
+                         attempt) and per-pixel distance map, with the score
+
+Design facts: only numpy + matplotlib (Agg backend, no display); every
+number comes from the files (scores-*.csv, summary-*.json, sweep-*.json,
+examples-*.csv, examples/*.pgm|ppm|pfm), nothing is recomputed by a model.
+Exit status 3 = matplotlib is missing (the caller reports it), 0 = done.
+"""
+import csv
+import json
+import os
+import sys
+
+try:
+    import numpy as np
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+except ImportError as e:  # the caller turns exit 3 into "no matplotlib"
+    print(f"plot_eval.py: {e}", file=sys.stderr)
+    sys.exit(3)
+
+SUITES = ["fmnist-mnist", "mnist-fmnist", "ped2"]
+
+
+def load_json(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def read_csv(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def roc(score, label):
+    """(fpr, tpr) at every distinct threshold, ties moving together."""
+    order = np.argsort(-score, kind="mergesort")
+    s, y = score[order], label[order]
+    last = np.r_[np.nonzero(np.diff(s))[0], len(s) - 1]  # end of each run of ties
+    tp = np.cumsum(y)[last]
+    fp = np.cumsum(1 - y)[last]
+    P, N = max(y.sum(), 1), max((1 - y).sum(), 1)
+    return np.r_[0, fp / N], np.r_[0, tp / P]
+
+
+def step_note(summary):
+    m = summary.get("model", {})
+    st = m.get("training_steps")
+    return f"step {st:.0f}" if isinstance(st, (int, float)) else "untrained/unknown"
+
+
+def plot_roc(out, sums):
+    fig, ax = plt.subplots(figsize=(5.5, 5))
+    for suite, j in sums.items():
+        rows = read_csv(os.path.join(out, j["scores_csv"]))
+        y = np.array([int(r["label"]) for r in rows], float)
+        cols = [("score", "global scale" if suite == "ped2" else "")]
+        if suite == "ped2":
+            cols.append(("score_clip_minmax", "per-clip min-max"))
+        for col, what in cols:
+            s = np.array([float(r[col]) for r in rows])
+            f, t = roc(s, y)
+            key = "metrics_clip_minmax" if col == "score_clip_minmax" else "metrics"
+            a = j[key]["auroc"]
+            lab = f"{suite}{' ' + what if what else ''}: AUROC {a:.4f} ({step_note(j)}, {j['nfe']} NFE)"
+            ax.plot(f, t, lw=1.5, ls="--" if col == "score_clip_minmax" else "-", label=lab)
+    ax.plot([0, 1], [0, 1], color="0.7", lw=0.8)
+    ax.set_xlabel("false positive rate")
+    ax.set_ylabel("true positive rate")
+    ax.set_title("ROC (label 1 = out-of-distribution / anomalous)")
+    ax.legend(fontsize=7, loc="lower right")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.01)
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, "roc.png"), dpi=110)
+    plt.close(fig)
+
+
+def spans(frames, labels):
+    """[(start, end)] frame ranges (end exclusive) where labels == 1."""
+    out, start = [], None
+    for k, l in zip(frames, labels):
+        if l == 1 and start is None:
+            start = k
+        if l != 1 and start is not None:
+            out.append((start, k))
+            start = None
+    if start is not None:
+        out.append((start, frames[-1] + 1))
+    return out
+
+
+def plot_timelines(out, j):
+    rows = read_csv(os.path.join(out, j["scores_csv"]))
+    clips = sorted({r["clip"] for r in rows})
+    gt = {}
+    lpath = j.get("labels_csv")
+    if lpath and os.path.exists(lpath):
+        for r in read_csv(lpath):
+            gt.setdefault(r["clip"], []).append((int(r["frame"]), int(r["anomalous"])))
+    thr = j.get("threshold")
+    n = len(clips)
+    ncol = 3
+    nrow = (n + ncol - 1) // ncol
+    fig, axes = plt.subplots(nrow, ncol, figsize=(12, 2.2 * nrow), squeeze=False)
+    smin = min(float(r["score"]) for r in rows)
+    smax = max(float(r["score"]) for r in rows)
+    if thr:
+        smax = max(smax, thr["value"])
+    for i, c in enumerate(clips):
+        ax = axes[i // ncol][i % ncol]
+        cr = [r for r in rows if r["clip"] == c]
+        fr = np.array([int(r["frame"]) for r in cr])
+        sc = np.array([float(r["score"]) for r in cr])
+        g = sorted(gt.get(c, [])) or sorted((int(r["frame"]), int(r["label"])) for r in cr)
+        for a, b in spans([k for k, _ in g], [l for _, l in g]):
+            ax.axvspan(a - 0.5, b - 0.5, color="tab:red", alpha=0.15, lw=0)
+        ax.plot(fr, sc, ".-", ms=3, lw=0.8, color="tab:blue")
+        if thr:
+            ax.axhline(thr["value"], color="k", ls="--", lw=0.8)
+        ax.set_ylim(smin - 0.05 * (smax - smin), smax + 0.05 * (smax - smin) + 1e-12)
+        ax.set_title(f"clip {c}", fontsize=8)
+        ax.tick_params(labelsize=7)
+    for k in range(n, nrow * ncol):
+        axes[k // ncol][k % ncol].axis("off")
+    note = "shaded: ground-truth anomalous frames; one global score scale"
+    if thr:
+        note += f"; dashed: calibrated threshold {thr['value']:.4g}"
+        if not thr.get("params_match", False):
+            note += " (calibrated under other sampler parameters)"
+    else:
+        note += "; no calibration file, no threshold"
+    fig.suptitle(f"UCSD Ped2 score per frame ({step_note(j)}, {j['nfe']} NFE) — {note}", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, "ped2-timelines.png"), dpi=100)
+    plt.close(fig)
+
+
+def plot_sweep(out, sweeps):
+    fig, axes = plt.subplots(1, len(sweeps), figsize=(5.5 * len(sweeps), 4.5), squeeze=False)
+    for ax, (suite, sw) in zip(axes[0], sweeps.items()):
+        factors = []
+        for r in sw["rows"]:
+            if r["factor"] not in factors and r["factor"] != "base":
+                factors.append(r["factor"])
+        cmap = plt.get_cmap("tab10")
+        for k, fac in enumerate(factors):
+            rs = [r for r in sw["rows"] if r["factor"] == fac and r["metrics"].get("auroc") is not None]
+            x = [r["nfe"] for r in rs]
+            y = [r["metrics"]["auroc"] for r in rs]
+            lo = [r["metrics"]["auroc"] - (r["metrics"].get("auroc_lo") or r["metrics"]["auroc"]) for r in rs]
+            hi = [(r["metrics"].get("auroc_hi") or r["metrics"]["auroc"]) - r["metrics"]["auroc"] for r in rs]
+            ax.errorbar(x, y, yerr=[lo, hi], fmt="o", ms=4, capsize=2, color=cmap(k % 10), label=fac, alpha=0.85)
+            for r, xx, yy in zip(rs, x, y):
+                ax.annotate(r["value"], (xx, yy), fontsize=6, xytext=(3, 3), textcoords="offset points")
+        base = [r for r in sw["rows"] if r["factor"] == "base"]
+        if base and base[0]["metrics"].get("auroc") is not None:
+            ax.axhline(base[0]["metrics"]["auroc"], color="0.5", ls=":", lw=0.8, label="base")
+        ax.axvline(100, color="tab:red", ls="--", lw=0.8, label="100 NFE budget")
+        ax.set_xscale("log")
+        ax.set_xlabel("NFE per image (log)")
+        ax.set_ylabel("AUROC")
+        ax.set_title(f"sweep {suite} ({step_note(sw)})", fontsize=9)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, "sweep.png"), dpi=110)
+    plt.close(fig)
+
+
+def read_pnm(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    parts, pos = [], 0
+    while len(parts) < 4:  # magic, width, height, maxval (no comments: we wrote it)
+        while data[pos:pos + 1].isspace():
+            pos += 1
+        end = pos
+        while not data[end:end + 1].isspace():
+            end += 1
+        parts.append(data[pos:end])
+        pos = end
+    pos += 1
+    w, h = int(parts[1]), int(parts[2])
+    c = 3 if parts[0] == b"P6" else 1
+    a = np.frombuffer(data, np.uint8, count=w * h * c, offset=pos).reshape(h, w, c)
+    return a[:, :, 0] if c == 1 else a
+
+
+def read_pfm(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    lines = data.split(b"\n", 3)
+    w, h = (int(v) for v in lines[1].split())
+    scale = float(lines[2])
+    a = np.frombuffer(lines[3], "<f4" if scale < 0 else ">f4", count=w * h).reshape(h, w)
+    return a[::-1]
+
+
+def plot_examples(out, suite, rows):
+    n = len(rows)
+    fig, axes = plt.subplots(n, 3, figsize=(7.5, 2.3 * n + 0.4), squeeze=False)
+    for i, r in enumerate(rows):
+        base = os.path.join(out, "examples", r["name"])
+        img = read_pnm(f"{base}.image.{r['ext']}")
+        rec = read_pnm(f"{base}.recon.{r['ext']}")
+        dm = read_pfm(f"{base}.map.pfm")
+        gray = dict(cmap="gray", vmin=0, vmax=255) if img.ndim == 2 else {}
+        cl = "anomalous/out" if r["label"] == "1" else "normal/in"
+        where = f"clip index {r['group']}, frame {r['item']}" if suite == "ped2" else \
+            f"{'out' if r['group'] == '1' else 'in'} set, item {r['item']}"
+        axes[i][0].imshow(img, **gray)
+        axes[i][0].set_title(f"{cl}: {where}", fontsize=7)
+        axes[i][1].imshow(rec, **gray)
+        axes[i][1].set_title("reconstruction (attempt 1)", fontsize=7)
+        im = axes[i][2].imshow(dm, cmap="inferno")
+        axes[i][2].set_title(f"distance map, score {float(r['score']):.4g}", fontsize=7)
+        fig.colorbar(im, ax=axes[i][2], fraction=0.046, pad=0.04)
+        for a in axes[i]:
+            a.set_xticks([])
+            a.set_yticks([])
+    fig.suptitle(f"{suite}: input | inpainted reconstruction | per-pixel distance", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, f"examples-{suite}.png"), dpi=110)
+    plt.close(fig)
+
+
+def main():
+    if len(sys.argv) != 2:
+        print(__doc__.split("\n\n")[1], file=sys.stderr)
+        return 2
+    out = sys.argv[1]
+    sums = {s: j for s in SUITES if (j := load_json(os.path.join(out, f"summary-{s}.json")))}
+    sweeps = {s: j for s in SUITES if (j := load_json(os.path.join(out, f"sweep-{s}.json")))}
+    made = []
+    if sums:
+        plot_roc(out, sums)
+        made.append("roc.png")
+    if "ped2" in sums:
+        plot_timelines(out, sums["ped2"])
+        made.append("ped2-timelines.png")
+    if sweeps:
+        plot_sweep(out, sweeps)
+        made.append("sweep.png")
+    for s in sums:
+        p = os.path.join(out, f"examples-{s}.csv")
+        if os.path.exists(p):
+            rows = read_csv(p)
+            if rows:
+                plot_examples(out, s, rows)
+                made.append(f"examples-{s}.png")
+    print(f"plot_eval.py: wrote {', '.join(made) or 'nothing'} in {out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
