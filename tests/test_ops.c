@@ -694,6 +694,7 @@ static int perf(void)
 
 int main(int argc, char **argv)
 {
+	setvbuf(stdout, NULL, _IOLBF, 0);   /* whole lines even when killed by a timeout */
 	int perf_mode = argc > 1 && strcmp(argv[1], "--perf") == 0;
 	if (perf_mode && argc > 2) perf_only = argv[2];
 	/* op tests run under the validation layer (with synchronization

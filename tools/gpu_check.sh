@@ -26,7 +26,7 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 BG=build-gpu
 DEBS_ROOT="libvulkan1 libegl1 libglvnd0 libopengl0 libgl1 libglx0 libgles2"
-DEBS_SYS="libopenblas0-pthread libgfortran5 libquadmath0 libcjson1"
+DEBS_SYS="libopenblas0-pthread libgfortran5 libquadmath0 libcjson1 vulkan-validationlayers"
 
 prepare() {
 	set -e
@@ -61,6 +61,8 @@ run() {
 	mkdir -p $sys
 	for f in .gl/sys/*.deb; do dpkg -x "$f" $sys; done
 	export LD_LIBRARY_PATH=$sys/usr/lib/x86_64-linux-gnu/openblas-pthread:$sys/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+	# the validation layer (with sync validation) for test_ops, from /tmp/lmdd-sys
+	export VK_ADD_LAYER_PATH=$sys/usr/share/vulkan/explicit_layer.d
 	local icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
 	if [ -z "${VK_DRIVER_FILES:-}" ] && [ -f $icd ] && ! ls /usr/share/vulkan/icd.d/nvidia* /etc/vulkan/icd.d/nvidia* >/dev/null 2>&1; then
 		export VK_DRIVER_FILES=$icd
@@ -71,9 +73,12 @@ run() {
 		echo "VK_DRIVER_FILES=${VK_DRIVER_FILES:-}"
 		ldd $BG/tests/test_ops | grep -E "not found|vulkan|openblas" || true
 	} 2>&1 | tee "$out/env.txt"
-	echo "== test_ops (vendor driver)"
+	echo "== test_ops (vendor driver, under the validation layer)"
 	timeout 300 $BG/tests/test_ops 2>&1 | tee "$out/test_ops.txt"
 	local rc=${PIPESTATUS[0]}
+	echo "== test_ops without the validation layer"
+	LMDD_VK_VALIDATE=0 timeout 200 $BG/tests/test_ops > "$out/test_ops_noval.txt" 2>&1
+	grep -E "^(PASS|FAIL)|nmse" "$out/test_ops_noval.txt"
 	echo "== test_ops --perf"
 	timeout 200 $BG/tests/test_ops --perf 2>&1 | tee "$out/perf.txt"
 	for t in 64 32; do
