@@ -576,8 +576,8 @@ static void defaults(lmdd_config *c)
 	c->batch_max = 8;
 	c->update_interval = 1.0;
 	c->max_regions = 16;
-	c->region_min_area = 4;
-	c->region_blur = 1;
+	c->region_min_area = 16;
+	c->region_blur = 2;
 	c->region_factor = 1.0;
 	c->snapshot_quality = 4;
 	c->snapshot_max_width = 0;

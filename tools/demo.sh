@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# demo.sh — `make demo`: the daemon watching two UCSD Ped2 test clips (01 and
+# 04: a bicycle/cart enters after 6 s and 3 s) with the default model, and a
+# subscriber printing each event as it arrives and saving its JPEG snapshot
+# (regions outlined in red) and PNG heat-map under demo-out/events/. Stops
+# cleanly once both clips have played (or after DEMO_SECONDS).
+#
+# Settings (environment):
+#   DEMO_MODEL    model file            (models/ucsd-ped2/model.safetensors)
+#   DEMO_BACKEND  auto | vulkan | cpu   (auto)
+#   DEMO_STEPS, DEMO_REPS, DEMO_T0      sampler (3, 2, 500: bearable on a CPU)
+#   DEMO_FPS      analysis rate per stream (2)
+#   DEMO_SECONDS  stop after this long at most (60)
+#   DEMO_OUT      output folder (demo-out)
+# Without a calibration sidecar (<model>.calib.json) the demo calibrates on 8
+# frames of the Ped2 training clips with the same sampler settings first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+B=${B:-build}
+LMDD=$PWD/$B/lmdd
+MODEL=${DEMO_MODEL:-models/ucsd-ped2/model.safetensors}
+BACKEND=${DEMO_BACKEND:-auto}
+STEPS=${DEMO_STEPS:-3}
+REPS=${DEMO_REPS:-2}
+T0=${DEMO_T0:-500}
+FPS=${DEMO_FPS:-2}
+MAXS=${DEMO_SECONDS:-60}
+OUT=${DEMO_OUT:-demo-out}
+PED2=${PED2:-/work/shared/data/ucsd-ped2}
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
+
+[ -x "$LMDD" ] || { echo "demo: $LMDD missing: run make first" >&2; exit 1; }
+[ -f "$MODEL" ] || { echo "demo: no model at $MODEL yet (being trained?); set DEMO_MODEL=FILE" >&2; exit 1; }
+for c in 01 04; do
+	[ -f "$PED2/test/$c.mkv" ] || { echo "demo: $PED2/test/$c.mkv missing" >&2; exit 1; }
+done
+mkdir -p "$OUT/events"
+OUT=$(cd "$OUT" && pwd)
+MODEL=$(cd "$(dirname "$MODEL")" && pwd)/$(basename "$MODEL")
+
+CALIB=$MODEL.calib.json
+if [ ! -f "$CALIB" ]; then
+	CALIB=$OUT/calib.json
+	if [ ! -f "$CALIB" ]; then
+		echo "demo: no $MODEL.calib.json: calibrating on 8 normal training frames (steps $STEPS, reps $REPS)..."
+		mkdir -p "$OUT/calib-frames"
+		for c in 01 05 09 13; do
+			ffmpeg -v error -y -i "$PED2/train/$c.mkv" -vf "select='not(mod(n\,60))'" -vsync vfr \
+				-frames:v 2 "$OUT/calib-frames/train$c-%d.png"
+		done
+		"$LMDD" calibrate --model "$MODEL" --backend "$BACKEND" --steps "$STEPS" --reps "$REPS" \
+			--t0 "$T0" --out "$CALIB" "$OUT"/calib-frames/*.png
+	fi
+fi
+
+cat >"$OUT/lmdd.conf" <<EOF
+# written by tools/demo.sh
+[daemon]
+model = $MODEL
+calibration = $CALIB
+backend = $BACKEND
+steps = $STEPS
+reps = $REPS
+t0 = $T0
+publish = ipc://$OUT/lmdd.sock
+status_interval = 2
+update_interval = 2
+log_level = notice
+
+[stream ped2-01]
+url = $PED2/test/01.mkv
+fps = $FPS
+min_duration = 2
+heatmap = on
+
+[stream ped2-04]
+url = $PED2/test/04.mkv
+fps = $FPS
+min_duration = 2
+heatmap = on
+EOF
+"$LMDD" check-config "$OUT/lmdd.conf"
+echo
+echo "demo: events as they arrive (JSON lines in $OUT/events.jsonl, images in $OUT/events/):"
+
+# the subscriber first, so it sees the first event
+"$LMDD" subscribe --endpoint "ipc://$OUT/lmdd.sock" --save-dir "$OUT/events" >"$OUT/events.jsonl" &
+SUB=$!
+tail -n +1 -f "$OUT/events.jsonl" 2>/dev/null | /usr/bin/python3 -u -c '
+import json, sys
+for line in sys.stdin:
+    try:
+        e = json.loads(line)
+    except ValueError:
+        continue
+    r = e.get("regions") or []
+    box = " region %dx%d at (%d,%d)" % (r[0]["w"], r[0]["h"], r[0]["x"], r[0]["y"]) if r else ""
+    print("%s  %-8s %-6s frame %4d  score %.5f (threshold %.5f)%s%s" % (
+        e["time"][11:23], e["stream"], e["type"], e["frame"], e["score"], e["threshold"], box,
+        ("  -> " + e["snapshot_file"]) if e.get("snapshot_file") else ""))
+' &
+SHOW=$!
+sleep 0.3
+
+"$LMDD" run --config "$OUT/lmdd.conf" --exit-at-end 2>"$OUT/daemon.log" &
+DAEMON=$!
+cleanup() {
+	kill -TERM $DAEMON 2>/dev/null || true
+	kill -INT $SUB 2>/dev/null || true
+	kill $SHOW 2>/dev/null || true
+}
+trap cleanup INT TERM
+for ((i = 0; i < MAXS * 10; i++)); do
+	kill -0 $DAEMON 2>/dev/null || break
+	sleep 0.1
+done
+if kill -0 $DAEMON 2>/dev/null; then
+	echo "demo: $MAXS s are up: stopping the daemon (open events get their end message)"
+	kill -TERM $DAEMON
+fi
+rc=0
+wait $DAEMON || rc=$?
+sleep 0.5
+kill -INT $SUB 2>/dev/null || true
+wait $SUB 2>/dev/null || true
+sleep 0.3
+kill $SHOW 2>/dev/null || true
+wait $SHOW 2>/dev/null || true
+trap - INT TERM
+n=$(grep -c '"type":"start"' "$OUT/events.jsonl" || true)
+echo
+echo "demo: daemon exited $rc; $n event(s); $(ls "$OUT/events" | wc -l) image(s) in $OUT/events; log: $OUT/daemon.log"
+exit $rc
