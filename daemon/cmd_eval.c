@@ -74,7 +74,7 @@ typedef struct {
 	const char *out;
 	long limit;               /* 0 = everything */
 	int stride;               /* ped2 frame stride (1 = every frame) */
-	int sweep, sweep_only;
+	int sweep, sweep_only, report_only;
 	long sweep_limit;         /* idx: last N per side */
 	int sweep_frames;         /* ped2: frames per clip */
 	int bootstrap;
@@ -1056,8 +1056,8 @@ static int run_sweep(eval_run *R, cJSON **result)
 		snprintf(sub, sizeof sub, "at most %d frames per clip, evenly strided, offset half a stride",
 		         cfg->sweep_frames);
 	else
-		snprintf(sub, sizeof sub, "last %ld images per side (disjoint from --limit subsets up to %ld)",
-		         cfg->sweep_limit, 5000 - cfg->sweep_limit);
+		snprintf(sub, sizeof sub, "the last %ld images per side (disjoint from the headline's --limit N for N <= %ld)",
+		         cfg->sweep_limit, (s == SUITE_FM ? 10000 : 5000) - cfg->sweep_limit);
 	cJSON_AddStringToObject(j, "subset", sub);
 	cJSON *arr = cJSON_AddArrayToObject(j, "rows");
 	/* the base row first, then one row per factor value */
@@ -1185,11 +1185,17 @@ static void make_plots(const eval_cfg *cfg, char *note, size_t len)
 
 /* -------------------------------------------------------------- command -- */
 
+static const char *jstr(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	return cJSON_IsString(v) ? v->valuestring : "?";
+}
+
 static void print_totals(const cJSON *j)
 {
 #define G(o, k) cJSON_GetObjectItemCaseSensitive(o, k)
 #define NUM(o, k) (cJSON_IsNumber(G(o, k)) ? G(o, k)->valuedouble : NAN)
-	const char *suite = G(j, "suite")->valuestring;
+	const char *suite = jstr(j, "suite");
 	const cJSON *tg = G(j, "target"), *mo = G(j, "model");
 	for (int k = 0; k < 2; k++) {
 		const cJSON *m = G(j, k ? "metrics_clip_minmax" : "metrics");
@@ -1209,8 +1215,7 @@ static void print_totals(const cJSON *j)
 		       "model %s step %g%s; %s\n",
 		       suite, k ? "-clipnorm" : "", a, NUM(m, "auroc_lo"), NUM(m, "auroc_hi"), NUM(m, "aupr"),
 		       NUM(m, "fpr95"), NUM(j, "nfe"), NUM(j, "s_per_image"), NUM(m, "n_in"), NUM(m, "n_out"),
-		       G(mo, "file")->valuestring, NUM(mo, "training_steps"),
-		       cJSON_IsTrue(G(j, "full")) ? "" : " (subset)", status);
+		       jstr(mo, "file"), NUM(mo, "training_steps"), cJSON_IsTrue(G(j, "full")) ? "" : " (subset)", status);
 	}
 #undef NUM
 #undef G
@@ -1251,6 +1256,7 @@ static const char eval_help[] =
 	"  --mnist-data DIR      default /work/shared/data/mnist\n"
 	"  --ped2-data DIR       default /work/shared/data/ucsd-ped2 (test/NN.mkv, test-labels.csv)\n"
 	"  --no-plots            do not run tools/plot_eval.py\n"
+	"  --report-only         score nothing: rewrite README.md and the plots from the JSON/CSV in --out\n"
 	"  --plot-script F       the plot script (default tools/plot_eval.py)\n"
 	"  --python P            Python with matplotlib (default /usr/bin/python3, or $LMDD_PYTHON)\n\n";
 
@@ -1302,6 +1308,10 @@ int cmd_eval(int argc, char **argv)
 		}
 		if (!strcmp(a, "--no-plots")) {
 			cfg.plots = 0;
+			continue;
+		}
+		if (!strcmp(a, "--report-only")) {
+			cfg.report_only = 1;
 			continue;
 		}
 		if (!strncmp(a, "--", 2) && !v) {
@@ -1387,7 +1397,7 @@ int cmd_eval(int argc, char **argv)
 
 	int ran = 0, failed = 0, rc_last = 0;
 	cJSON *done[NSUITES] = { 0 };
-	for (int s = 0; s < NSUITES; s++) {
+	for (int s = 0; s < NSUITES && !cfg.report_only; s++) {
 		if (!want[s])
 			continue;
 		eval_run R;
@@ -1436,7 +1446,7 @@ int cmd_eval(int argc, char **argv)
 		}
 	}
 	char note[9000], err[8192];
-	if (ran)
+	if (ran || cfg.report_only)
 		make_plots(&cfg, note, sizeof note);
 	else
 		snprintf(note, sizeof note, "plots not made: nothing evaluated");
@@ -1445,6 +1455,8 @@ int cmd_eval(int argc, char **argv)
 		rc_last = EX_CANTCREAT;
 		failed++;
 	}
+	for (int s = 0; s < NSUITES && cfg.report_only; s++)
+		done[s] = eval_report_load(cfg.out, "summary", suite_names[s]);
 	for (int s = 0; s < NSUITES; s++)
 		if (done[s]) {
 			print_totals(done[s]);

@@ -35,7 +35,7 @@ static const char *str(const cJSON *o, const char *k)
 	return cJSON_IsString(v) ? v->valuestring : "?";
 }
 
-static cJSON *load_json(const char *dir, const char *prefix, const char *suite)
+cJSON *eval_report_load(const char *dir, const char *prefix, const char *suite)
 {
 	char path[4400];
 	snprintf(path, sizeof path, "%s/%s-%s.json", dir, prefix, suite);
@@ -215,8 +215,8 @@ int eval_write_report(const char *outdir, const char *const *suites, int nsuites
 		nsuites = 16;
 	int nsum = 0, nsw = 0;
 	for (int s = 0; s < nsuites; s++) {
-		sum[s] = load_json(outdir, "summary", suites[s]);
-		sw[s] = load_json(outdir, "sweep", suites[s]);
+		sum[s] = eval_report_load(outdir, "summary", suites[s]);
+		sw[s] = eval_report_load(outdir, "sweep", suites[s]);
 		nsum += sum[s] != NULL;
 		nsw += sw[s] != NULL;
 	}

@@ -17,4 +17,7 @@
  */
 int eval_write_report(const char *outdir, const char *const *suites, int nsuites,
                       const char *plots_note, char *err, unsigned long errlen);
+/* <dir>/<prefix>-<suite>.json parsed, or NULL. */
+struct cJSON;
+struct cJSON *eval_report_load(const char *dir, const char *prefix, const char *suite);
 #endif
