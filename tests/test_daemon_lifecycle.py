@@ -86,8 +86,9 @@ def main():
             f.write(good + "\n[stream broken]\nspeed = 3\n")
         t = time.monotonic()
         dm.signal(signal.SIGHUP)
-        ok = n.wait(lambda m: False, 0) or True
-        n.pump(2)
+        end = time.monotonic() + 30
+        while time.monotonic() < end and not any(m.startswith("READY=1") for m in n.since(t)):
+            n.pump(0.2)
         after = n.since(t)
         rel = [i for i, m in enumerate(after) if m.startswith("RELOADING=1")]
         rdy = [i for i, m in enumerate(after) if m.startswith("READY=1")]
@@ -106,7 +107,9 @@ def main():
         du.write_config(conf, streams, publish=ep, update_interval=60, status_interval=0.5)
         t = time.monotonic()
         dm.signal(signal.SIGHUP)
-        n.pump(1)
+        end = time.monotonic() + 30
+        while time.monotonic() < end and not any(m.startswith("READY=1") for m in n.since(t)):
+            n.pump(0.2)
         after = n.since(t)
         rel = [i for i, m in enumerate(after) if m.startswith("RELOADING=1")]
         rdy = [i for i, m in enumerate(after) if m.startswith("READY=1")]

@@ -43,8 +43,9 @@ grep -q '^MemoryDenyWriteExecute=yes' $unit && { echo "  MemoryDenyWriteExecute 
 check systemd_unit_settings $ok
 
 # install into a staging root
+SANV=; [ "$B" = build-san ] && SANV=SAN=1
 if grep -q 'include daemon/install.mk\|include daemon/\*.mk' Makefile; then mk=(make -s); else mk=(make -s -f Makefile -f daemon/install.mk); fi
-out=$("${mk[@]}" install B="$B" DESTDIR="$d/root" PREFIX=/usr 2>&1); rc=$?
+out=$("${mk[@]}" install $SANV B="$B" DESTDIR="$d/root" PREFIX=/usr 2>&1); rc=$?
 r=$d/root
 ok=0
 [ $rc -eq 0 ] || ok=1
@@ -55,7 +56,7 @@ grep -q "^model = /usr/share/lmdd/models/ucsd-ped2/model.safetensors$" $r/etc/lm
 if [ -f models/ucsd-ped2/model.safetensors ]; then cmp -s models/ucsd-ped2/model.safetensors $r/usr/share/lmdd/models/ucsd-ped2/model.safetensors || ok=1; fi
 # a second install keeps the edited config
 echo "# edited" >>$r/etc/lmdd/lmdd.conf
-"${mk[@]}" install B="$B" DESTDIR="$d/root" PREFIX=/usr >/dev/null 2>&1 || ok=1
+"${mk[@]}" install $SANV B="$B" DESTDIR="$d/root" PREFIX=/usr >/dev/null 2>&1 || ok=1
 grep -q "# edited" $r/etc/lmdd/lmdd.conf && [ -f $r/etc/lmdd/lmdd.conf.new ] || ok=1
 check systemd_make_install $ok "rc=$rc $out $(cd $r && find . | sort)"
 exit $((fails > 0))
