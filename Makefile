@@ -108,8 +108,12 @@ EVAL_ARGS ?=
 # full evaluation of models/*: every image/frame, sweep, plots -> docs/results
 eval: all
 	$(B)/lmdd eval --suite all --sweep --out docs/results $(EVAL_ARGS)
-# a small deterministic subset of every suite (minutes on one CPU core)
+# a small deterministic subset of every suite: 20 images per side, 2 frames per
+# Ped2 clip (~8 CPU-minutes; seconds on a GPU); fails if a model is missing
 eval-smoke: all
-	$(B)/lmdd eval --suite all --limit 20 --bootstrap 200 --out $(B)/eval-smoke $(EVAL_ARGS)
+	@rc=0; \
+	$(B)/lmdd eval --suite fmnist-mnist,mnist-fmnist --limit 20 --bootstrap 200 --out $(B)/eval-smoke $(EVAL_ARGS) || rc=$$?; \
+	$(B)/lmdd eval --suite ped2 --limit 2 --bootstrap 200 --out $(B)/eval-smoke $(EVAL_ARGS) || rc=$$?; \
+	exit $$rc
 
 .PHONY: eval eval-smoke
