@@ -1,0 +1,56 @@
+#!/usr/bin/env python3
+"""test_daemon_cond.py — a model with condition frames (cond_frames = 2,
+random weights from tests/make_model.py): the daemon keeps each stream's
+previous frames and passes them as cond. Every frame of a 30-frame clip is
+scored except the first two (no history yet), the engine accepts the batches
+(no errors), and two streams batch together. With analysis at half the
+source rate the history is still the two immediately preceding source
+frames, so the counts follow the analysis rate, not the history.
+"""
+import os
+import shutil
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import daemon_util as du  # noqa: E402
+
+
+def main():
+    d = du.tmpdir("lmdd-cond.")
+    model = os.path.join(d, "cond2.safetensors")
+    r = subprocess.run(["/usr/bin/python3", os.path.join(du.ROOT, "tests", "make_model.py"), model,
+                        "--cond", "2", "--base", "8", "--mult", "1,2", "--attn", "", "--groups", "4",
+                        "--frame", "32x48"], capture_output=True, text=True)
+    if not du.check("cond_model_made", r.returncode == 0, r.stderr[-1000:]):
+        du.done()
+    clip = os.path.join(d, "clip.mkv")
+    du.make_clip(clip, seconds=3)   # 30 frames
+    ep = "ipc://" + os.path.join(d, "pub.sock")
+    conf = du.write_config(os.path.join(d, "lmdd.conf"), {
+        "a": dict(url=clip, fps=0, realtime="off", threshold=1e9),
+        "b": dict(url=clip, fps=5, realtime="off", threshold=1e9),
+    }, publish=ep, model=model, steps=2, reps=1, t0=100, status_interval=0.5)
+    sub = du.Subscriber(ep)
+    dm = du.Daemon(conf, ["--exit-at-end"])
+    rc = dm.wait(180)
+    if rc is None:
+        rc = dm.stop()
+    else:
+        dm.stop()
+    sub.wait_for(lambda: any(all(x["state"] == "ended" for x in s["streams"]) for s in sub.statuses()), 3)
+    sub.close()
+    st = sub.statuses()
+    last = st[-1] if st else {}
+    a, b = du.stream_status(last, "a") or {}, du.stream_status(last, "b") or {}
+    du.check("cond_daemon_runs", rc == 0 and last.get("engine_errors") == 0, (rc, dm.log()[-2000:]))
+    # a: frames 2..29 (28); b: 5 fps of 10 by pts = frames 0,2,...,28, minus
+    # those before the history is full (frame 0) = 14
+    du.check("cond_history_frames_skipped", a.get("analysed") == 28 and a.get("frames_in") == 30
+             and b.get("analysed") == 14 and last.get("frames_scored") == 42, (a, b, last.get("frames_scored")))
+    shutil.rmtree(d, ignore_errors=True)
+    du.done()
+
+
+if __name__ == "__main__":
+    main()
