@@ -21,7 +21,7 @@ OPT     := -O2 -g
 endif
 
 CFLAGS  ?=
-CFLAGS  += $(OPT) -std=gnu11 -Wall -Wextra -Wno-unused-parameter -fopenmp -pthread \
+CFLAGS  += $(OPT) -std=gnu11 -Wall -Wextra -Wno-unused-parameter -fopenmp -pthread -fno-math-errno \
            -march=x86-64-v2 -mtune=generic $(SANFL) -iquote compute -iquote daemon -iquote $(B) \
            $(filter-out -I/usr/include/x86_64-linux-gnu,$(shell pkg-config --cflags $(PKGS) openblas 2>/dev/null))
 # (FFmpeg's .pc files add -I/usr/include/x86_64-linux-gnu, which demotes libc's

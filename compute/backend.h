@@ -40,7 +40,8 @@ typedef struct {
 
 	/*
 	 * y[n, co, oy, ox] = b[co] + sum_{ci,ky,kx} w[co, ci, ky, kx] * xin[n, ci, iy, ix]
-	 *   (+ r[n, co, oy, ox] if r != NULL)
+	 *   (+ r[n, co, oy, ox] if r != NULL; r is contiguous N x Cout x OH x OW,
+	 *    never a slice, and may be the same buffer as y; y must not alias x)
 	 * k in {1, 3}, pad = k/2, stride in {1, 2}.
 	 * up = 1: x is first upsampled nearest x2 (logical input 2H x 2W).
 	 * Input x: N x Cin x H x W. Output spatial: (H*(1+up)) / stride (ceil).
@@ -64,7 +65,8 @@ typedef struct {
 	                 int n, int c, int hw);
 
 	/*
-	 * Self-attention, one head: qkv is N x 3C x HW (q, k, v stacked).
+	 * Self-attention, one head: qkv is N x 3C x HW (q, k, v stacked); y must
+	 * not alias qkv.
 	 * y[n, c, i] = sum_j softmax_j(scale * sum_c' q[c', i] k[c', j]) v[c, j]
 	 */
 	void (*attention)(lmd_be *be, lmd_buf *y, const lmd_buf *qkv,
@@ -85,6 +87,8 @@ typedef struct {
 	 *          e'  = (x - a * x0p) / sa;
 	 *          x   = ap * x0p + c1 * e' + c2 * z      (z may be NULL if c2 == 0)
 	 * axpby:   x   = a * x + b * z
+	 * z may be NULL in replace (no noise term) and in ddim when c2 == 0;
+	 * axpby needs z.
 	 */
 	void (*replace)(lmd_be *be, lmd_buf *x, const lmd_buf *x0, const lmd_buf *m,
 	                const lmd_buf *z, float a, float s, size_t len);

@@ -228,13 +228,20 @@ static void cpu_groupnorm(lmd_be *be, lmd_buf *y, const lmd_buf *x,
 		double inv = 1.0 / sqrt(ss / (double)len + eps);
 		for (int cc = 0; cc < cg; cc++) {
 			int ch = g * cg + cc;
-			float a = (float)(G[ch] * inv), bb = (float)(Bt[ch] - G[ch] * inv * mean);
-			for (int i = 0; i < hw; i++) {
-				size_t idx = base + (size_t)cc * hw + (size_t)i;
-				float v = X[idx] * a + bb;
-				if (silu)
-					v = v / (1.0f + expf(-v));
-				Y[idx] = v;
+			/* (x - mean) * (g * inv) + b: centring first keeps precision when |mean| >> std */
+			float a = (float)(G[ch] * inv), bb = Bt[ch], mu = (float)mean;
+			const float *xr = X + base + (size_t)cc * hw;
+			float *yr = Y + base + (size_t)cc * hw;
+			if (silu) {
+				#pragma omp simd
+				for (int i = 0; i < hw; i++) { /* vectorised expf (libmvec) */
+					float v = (xr[i] - mu) * a + bb;
+					yr[i] = v / (1.0f + expf(-v));
+				}
+			} else {
+				#pragma omp simd
+				for (int i = 0; i < hw; i++)
+					yr[i] = (xr[i] - mu) * a + bb;
 			}
 		}
 	}
@@ -244,7 +251,7 @@ static void cpu_add_chan(lmd_be *be, lmd_buf *y, const lmd_buf *t, size_t off, i
 {
 	float *Y = y->p;
 	const float *T = t->p + off;
-	#pragma omp parallel for schedule(static)
+	#pragma omp parallel for schedule(static) if ((size_t)n * c * hw > 32768)
 	for (int nc = 0; nc < n * c; nc++) {
 		float v = T[nc % c];
 		float *row = Y + (size_t)nc * hw;
@@ -289,7 +296,7 @@ static void cpu_attention(lmd_be *be, lmd_buf *y, const lmd_buf *qkv, int n, int
 static void cpu_copy_chan(lmd_be *be, lmd_buf *y, int y_cs, int y_co,
                           const lmd_buf *x, int x_cs, int x_co, int n, int c_n, int hw)
 {
-	#pragma omp parallel for schedule(static)
+	#pragma omp parallel for schedule(static) if ((size_t)n * c_n * hw > 32768)
 	for (int i = 0; i < n * c_n; i++) {
 		int img = i / c_n, ch = i % c_n;
 		memcpy(y->p + ((size_t)img * y_cs + y_co + ch) * hw,
@@ -318,7 +325,7 @@ static void cpu_replace(lmd_be *be, lmd_buf *x, const lmd_buf *x0, const lmd_buf
 {
 	float *X = x->p;
 	const float *X0 = x0->p, *M = m->p, *Z = z ? z->p : NULL;
-	#pragma omp parallel for schedule(static)
+	#pragma omp parallel for schedule(static) if (len > 32768)
 	for (size_t i = 0; i < len; i++) {
 		float known = a * X0[i] + (Z ? s * Z[i] : 0.0f);
 		X[i] = M[i] * known + (1.0f - M[i]) * X[i];
@@ -330,7 +337,7 @@ static void cpu_ddim(lmd_be *be, lmd_buf *x, const lmd_buf *e, const lmd_buf *z,
 {
 	float *X = x->p;
 	const float *E = e->p, *Z = z ? z->p : NULL;
-	#pragma omp parallel for schedule(static)
+	#pragma omp parallel for schedule(static) if (len > 32768)
 	for (size_t i = 0; i < len; i++) {
 		float x0p = (X[i] - sa * E[i]) / a;
 		x0p = x0p < -1.0f ? -1.0f : x0p > 1.0f ? 1.0f : x0p;
@@ -343,7 +350,7 @@ static void cpu_axpby(lmd_be *be, lmd_buf *x, const lmd_buf *z, float a, float b
 {
 	float *X = x->p;
 	const float *Z = z->p;
-	#pragma omp parallel for schedule(static)
+	#pragma omp parallel for schedule(static) if (len > 32768)
 	for (size_t i = 0; i < len; i++)
 		X[i] = a * X[i] + b * Z[i];
 }

@@ -117,8 +117,10 @@ def main():
         return json.loads(r.stdout.strip().splitlines()[-1])
 
     res["sgemm"] = run([tool, "sgemm", "1024", "1024", "1024", "5"])
+    print("sgemm:", res["sgemm"], file=sys.stderr, flush=True)
     for be in ("cpu", "vulkan"):
         res[be] = run([tool, path, be, str(a.n), str(H), str(W), str(a.steps), str(a.reps), str(a.runs)])
+        print(f"{be}:", res[be], file=sys.stderr, flush=True)
     try:
         import torch
         dev = a.device or ("cuda" if torch.cuda.is_available() else "cpu")
@@ -126,6 +128,7 @@ def main():
         dev = "cpu"
     res["pytorch"] = run([sys.executable, __file__, "--torch-only", path, "--n", str(a.n), "--steps",
                           str(a.steps), "--reps", str(a.reps), "--runs", str(a.runs), "--device", dev])
+    print("pytorch:", res["pytorch"], file=sys.stderr, flush=True)
     flop = res["cpu"].get("gflop")
     if flop and "seconds" in res["pytorch"]:
         res["pytorch"]["gflop"] = flop

@@ -13,7 +13,7 @@ PKGS=(
 	# FFmpeg (decode, scale, devices, JPEG/PNG encode) and its CLI (tests, demo)
 	libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libavdevice-dev ffmpeg
 	# Vulkan backend: headers, shader compiler, a CPU driver (lavapipe), tools
-	libvulkan-dev glslc mesa-vulkan-drivers vulkan-tools
+	libvulkan-dev glslc mesa-vulkan-drivers vulkan-tools vulkan-validationlayers
 	# CPU backend
 	libopenblas-dev libopenblas0-pthread
 	# daemon: ZeroMQ (+CURVE), sd_notify, INI, JSON
