@@ -603,7 +603,9 @@ int cmd_run(int argc, char **argv)
 		int64_t now = mono_us();
 		sched_stats ss;
 		sched_get_stats(r.sch, &ss);
-		notify_watchdog_tick(&wd, now, ss.heartbeat_us, ss.frames_scored, any_pending(&r));
+		int64_t busy = sched_engine_busy_since(r.sch);
+		notify_watchdog_tick(&wd, now, ss.heartbeat_us, ss.frames_scored, any_pending(&r),
+		                     busy && now - busy < (int64_t)(r.cfg->engine_timeout * 1e6));
 		if (now >= next_status) {
 			status_tick(&r);
 			next_status = now + (int64_t)(r.cfg->status_interval * 1e6);
@@ -615,10 +617,18 @@ int cmd_run(int argc, char **argv)
 	}
 	notify_stopping();
 	log_notice("stopping (%s)", why);
-	sched_stop(r.sch);              /* ends open events */
+	/* ends open events; a batch still running after 5 s is left behind */
+	int abandoned = sched_stop_timeout(r.sch, 5.0);
 	for (int i = 0; i < r.n; i++)
 		stream_stop(r.rs[i].st);
 	status_tick(&r);                /* a last status with final counters */
+	if (abandoned) {
+		/* the engine is in use by the scheduler thread: send what is queued,
+		 * then leave without tearing the engine down under it */
+		publisher_destroy(&r.pub);
+		log_notice("stopped (engine call abandoned)");
+		_exit(0);
+	}
 out:
 	if (errors)
 		free(errors);

@@ -418,6 +418,8 @@ static void daemon_key(parser *p, int line, const char *key, const char *v)
 			if (parse_long(v, 2, 31, &l)) c->snapshot_quality = (int)l; else BAD("expected an integer in [2, 31] (2 = best)");
 		} else if (!strcmp(key, "snapshot_max_width")) {
 			if (parse_long(v, 0, 16384, &l)) c->snapshot_max_width = (int)l; else BAD("expected pixels (0 = source size)");
+		} else if (!strcmp(key, "engine_timeout")) {
+			if (parse_double(v, 1, 86400, &d)) c->engine_timeout = d; else BAD("expected seconds in [1, 86400]");
 		} else if (!strcmp(key, "reconnect_min")) {
 			if (parse_double(v, 0.01, 3600, &d)) c->reconnect_min = d; else BAD("expected seconds in [0.01, 3600]");
 		} else if (!strcmp(key, "reconnect_max")) {
@@ -583,6 +585,7 @@ static void defaults(lmdd_config *c)
 	c->snapshot_max_width = 0;
 	c->reconnect_min = 0.5;
 	c->reconnect_max = 30;
+	c->engine_timeout = 300;
 }
 
 lmdd_config *config_load(const char *path, int *nerr, char **errors)

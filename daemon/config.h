@@ -70,6 +70,7 @@ typedef struct {
 	int snapshot_quality;     /* JPEG qscale 2 (best) .. 31 */
 	int snapshot_max_width;   /* 0 = source size */
 	double reconnect_min, reconnect_max; /* backoff bounds, seconds */
+	double engine_timeout;    /* an engine call longer than this is a hang (watchdog) */
 
 	cfg_stream *streams;
 	int n_streams;

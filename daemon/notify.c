@@ -8,7 +8,9 @@
  *    Type=notify-reload in systemd >= 253, harmless before).
  *  - The watchdog is a liveness *and progress* check: a main loop that still
  *    runs while the scheduler is stuck inside a hung GPU submit must not
- *    keep pinging, or systemd would never restart it. Frames advancing is
+ *    keep pinging, or systemd would never restart it. An engine call counts
+ *    as progress for engine_timeout seconds (a big model on a CPU may take
+ *    minutes per batch), not forever. Frames advancing is
  *    required only while frames are waiting: a daemon whose cameras are all
  *    down is idle, not hung, and restarting it would not bring them back.
  *  - Pings go out every half period, as sd_watchdog_enabled(3) advises.
@@ -64,16 +66,18 @@ uint64_t notify_watchdog_usec(void)
 }
 
 int notify_watchdog_tick(notify_watchdog *w, int64_t now_us, int64_t heartbeat_us, int64_t scored,
-                         int pending)
+                         int pending, int engine_busy)
 {
 	if (!w->usec)
 		return 0;
 	if (w->last_ping_us && now_us - w->last_ping_us < (int64_t)(w->usec / 2))
 		return 0;
-	if (now_us - heartbeat_us > (int64_t)w->usec)
-		return 0;                        /* scheduler stuck */
-	if (pending && scored == w->last_scored && w->last_ping_us)
-		return 0;                        /* work waiting, nothing done */
+	if (!engine_busy) {
+		if (now_us - heartbeat_us > (int64_t)w->usec)
+			return 0;                    /* scheduler stuck outside the engine */
+		if (pending && scored == w->last_scored && w->last_ping_us)
+			return 0;                    /* work waiting, nothing done */
+	}
 	w->last_ping_us = now_us;
 	w->last_scored = scored;
 	sd_notify(0, "WATCHDOG=1");

@@ -21,10 +21,12 @@ uint64_t notify_watchdog_usec(void);
 /*
  * Decide and maybe send one ping. now_us: monotonic time. heartbeat_us:
  * when the scheduler last went round its loop. scored: frames scored so
- * far. pending: frames are waiting for the scheduler. A ping is sent only
- * if the scheduler's heartbeat is younger than the watchdog period and,
- * when frames are waiting, the scored count moved since the last ping.
- * Returns 1 if WATCHDOG=1 was sent.
+ * far. pending: frames are waiting for the scheduler. engine_busy: an engine
+ * call is running and has not yet exceeded its allowed time (the caller
+ * compares against engine_timeout). A ping is sent when the engine is busy
+ * within its time, or else when the scheduler's heartbeat is younger than
+ * the watchdog period and, if frames are waiting, the scored count moved
+ * since the last ping. Returns 1 if WATCHDOG=1 was sent.
  */
 typedef struct {
 	uint64_t usec;         /* from notify_watchdog_usec() */
@@ -33,5 +35,5 @@ typedef struct {
 } notify_watchdog;
 
 int notify_watchdog_tick(notify_watchdog *w, int64_t now_us, int64_t heartbeat_us, int64_t scored,
-                         int pending);
+                         int pending, int engine_busy);
 #endif

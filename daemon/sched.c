@@ -13,8 +13,16 @@
  *    is scored as the mean map value inside the ROI (the model always sees
  *    the whole frame, as in training).
  *  - The idle wait is bounded (200 ms) so the heartbeat that the systemd
- *    watchdog logic reads keeps moving while there is no work.
+ *    watchdog logic reads keeps moving while there is no work; while the
+ *    engine runs, `phase` says so and since when (a batch of a big model on
+ *    a CPU can take minutes; a hung GPU takes forever).
+ *  - The engine call cannot be interrupted. At shutdown sched_stop_timeout()
+ *    waits a bounded time; if the thread is still inside the engine, the
+ *    caller takes the stream table over (atomic phase IN_ENGINE ->
+ *    ABANDONED), ends the open events itself, and the thread, when the engine
+ *    returns, sees ABANDONED and leaves without touching anything.
  */
+#define _GNU_SOURCE   /* pthread_timedjoin_np */
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -42,11 +50,16 @@ typedef struct {
 	sched_stream_info info;    /* copy for sched_get_stream, under stats_lock */
 } entry;
 
+enum { PHASE_OTHER = 0, PHASE_IN_ENGINE, PHASE_ABANDONED };
+
 struct sched {
 	sched_opts o;
+	int phase;                 /* atomic */
+	int64_t engine_since;      /* atomic: monotonic us when the engine call began */
 	int W, H, C, K;
 	pthread_t thread;
 	int started;
+	int abandoned;             /* the thread was left inside the engine */
 	volatile int stop;
 
 	pthread_mutex_t list;
@@ -312,8 +325,15 @@ static void *thread_main(void *arg)
 				memcpy(s->cond + k * fr * s->K, s->batch[k].f->cond, sizeof(float) * fr * s->K);
 		}
 		int64_t t0 = mono_us();
+		__atomic_store_n(&s->engine_since, t0, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&s->phase, PHASE_IN_ENGINE, __ATOMIC_SEQ_CST);
 		lmd_err e = lmd_engine_score(s->o.engine, &s->o.params, n, s->H, s->W, s->imgs,
 		                             s->K ? s->cond : NULL, s->scores, s->maps, NULL);
+		int expect = PHASE_IN_ENGINE;
+		if (!__atomic_compare_exchange_n(&s->phase, &expect, PHASE_OTHER, 0, __ATOMIC_SEQ_CST,
+		                                 __ATOMIC_SEQ_CST))
+			return NULL;   /* abandoned at shutdown: the table is no longer ours */
+		__atomic_store_n(&s->engine_since, 0, __ATOMIC_SEQ_CST);
 		int64_t t1 = mono_us();
 		if (e != LMD_OK) {
 			pthread_mutex_lock(&s->stats_lock);
@@ -383,11 +403,60 @@ void sched_stop(sched *s)
 	s->started = 0;
 }
 
+int sched_stop_timeout(sched *s, double seconds)
+{
+	if (!s || !s->started)
+		return 0;
+	s->stop = 1;       /* read by the thread under `list`; a late read only costs a round */
+	sched_wake(s);
+	int64_t deadline = mono_us() + (int64_t)(seconds * 1e6);
+	for (;;) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 100000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		if (pthread_timedjoin_np(s->thread, NULL, &ts) == 0) {
+			s->started = 0;
+			return 0;
+		}
+		if (mono_us() < deadline)
+			continue;
+		int expect = PHASE_IN_ENGINE;
+		if (__atomic_compare_exchange_n(&s->phase, &expect, PHASE_ABANDONED, 0, __ATOMIC_SEQ_CST,
+		                                __ATOMIC_SEQ_CST))
+			break;
+		/* between engine calls: it will see stop very soon */
+	}
+	/* The thread is inside the engine and will leave without touching the
+	 * table, which it still has locked: use it without the lock. */
+	pthread_detach(s->thread);
+	s->started = 0;
+	s->abandoned = 1;
+	for (int i = 0; i < s->n; i++)
+		flush_entry(s, &s->e[i], "shutdown");
+	log_warn("scheduler: the engine is still busy after %.0f s; open events ended without it", seconds);
+	return 1;
+}
+
+int64_t sched_engine_busy_since(sched *s)
+{
+	return __atomic_load_n(&s->engine_since, __ATOMIC_SEQ_CST);
+}
+
 void sched_destroy(sched **ps)
 {
 	if (!ps || !*ps)
 		return;
 	sched *s = *ps;
+	if (s->abandoned) {
+		/* its thread may still be in the engine using our buffers: the
+		 * process is about to exit, leave them */
+		*ps = NULL;
+		return;
+	}
 	sched_stop(s);
 	for (int i = 0; i < s->n; i++)
 		ev_tracker_destroy(&s->e[i].ev);

@@ -53,6 +53,13 @@ int sched_start(sched *s);
 /* Finish the current batch, end every open event (reason "shutdown"),
  * stop the thread. */
 void sched_stop(sched *s);
+/* The same, waiting at most `seconds`. If the thread is then still inside
+ * the engine (which cannot be interrupted), the open events are ended from
+ * the calling thread, the scheduler is left to finish on its own, and 1 is
+ * returned: the caller must then not destroy the engine (exit instead). */
+int sched_stop_timeout(sched *s, double seconds);
+/* Monotonic us when the current engine call began, 0 if none is running. */
+int64_t sched_engine_busy_since(sched *s);
 void sched_destroy(sched **s);
 
 /* sched_add/remove/set_threshold/get_stream: call from one thread (main). */

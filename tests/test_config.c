@@ -75,6 +75,7 @@ TEST(good_file)
 		"snapshot_max_width = 640\n"
 		"reconnect_min = 0.25\n"
 		"reconnect_max = 8\n"
+		"engine_timeout = 42\n"
 		"\n"
 		"[stream cam-1]\n"
 		"url = rtsp://10.0.0.5/stream1\n"
@@ -117,7 +118,8 @@ TEST(good_file)
 	      c->log_level == 7 && c->batch_max == 4 && c->update_interval == 0.5, "daemon ints");
 	CHECK(c->max_regions == 3 && c->region_min_area == 9 && c->region_blur == 2 &&
 	      c->region_factor == 1.5 && c->snapshot_quality == 3 && c->snapshot_max_width == 640 &&
-	      c->reconnect_min == 0.25 && c->reconnect_max == 8, "daemon limits");
+	      c->reconnect_min == 0.25 && c->reconnect_max == 8 && c->engine_timeout == 42,
+	      "daemon limits");
 	REQUIRE(c->n_streams == 2, "streams %d", c->n_streams);
 	const cfg_stream *s = &c->streams[0];
 	CHECK(!strcmp(s->name, "cam-1") && !strcmp(s->url, "rtsp://10.0.0.5/stream1") && s->fps == 2.5 &&
@@ -125,7 +127,7 @@ TEST(good_file)
 	CHECK(s->has_roi && s->roi[0] == 10 && s->roi[1] == 20 && s->roi[2] == 300 && s->roi[3] == 200,
 	      "roi");
 	CHECK(!s->snapshot && s->heatmap && !strcmp(s->hwaccel, "vaapi") && s->timeout_ms == 3000 &&
-	      s->line == 31, "cam-1 flags, line %d", s->line);
+	      s->line == 32, "cam-1 flags, line %d", s->line);
 	s = config_find_stream(c, "file_2");
 	REQUIRE(s, "file_2");
 	CHECK(s->loop == 1 && s->realtime == 0 && s->threshold < 0 && s->fps == 5 && s->snapshot == 1,

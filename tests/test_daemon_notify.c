@@ -73,18 +73,23 @@ TEST(watchdog_rule)
 	const int64_t s = 1000000;
 	int64_t t = 100 * s;
 	/* fresh heartbeat: ping */
-	CHECK(notify_watchdog_tick(&w, t, t - s / 10, 10, 1) == 1, "first ping");
+	CHECK(notify_watchdog_tick(&w, t, t - s / 10, 10, 1, 0) == 1, "first ping");
 	/* too soon (under half the period) */
-	CHECK(notify_watchdog_tick(&w, t + s / 4, t, 20, 1) == 0, "rate limited");
+	CHECK(notify_watchdog_tick(&w, t + s / 4, t, 20, 1, 0) == 0, "rate limited");
 	/* scheduler heartbeat older than the period: stuck, no ping */
-	CHECK(notify_watchdog_tick(&w, t + 2 * s, t + s / 2, 30, 1) == 0, "stale heartbeat");
+	CHECK(notify_watchdog_tick(&w, t + 2 * s, t + s / 2, 30, 1, 0) == 0, "stale heartbeat");
 	/* alive, frames waiting, nothing scored since the last ping: no ping */
-	CHECK(notify_watchdog_tick(&w, t + 3 * s, t + 3 * s, 10, 1) == 0, "no progress");
+	CHECK(notify_watchdog_tick(&w, t + 3 * s, t + 3 * s, 10, 1, 0) == 0, "no progress");
 	/* scored moved: ping */
-	CHECK(notify_watchdog_tick(&w, t + 4 * s, t + 4 * s, 11, 1) == 1, "progress");
+	CHECK(notify_watchdog_tick(&w, t + 4 * s, t + 4 * s, 11, 1, 0) == 1, "progress");
 	/* idle (nothing waiting): ping although nothing was scored */
-	CHECK(notify_watchdog_tick(&w, t + 5 * s, t + 5 * s, 11, 0) == 1, "idle");
-	CHECK(count_watchdog() == 3, "3 WATCHDOG=1 datagrams");
+	CHECK(notify_watchdog_tick(&w, t + 5 * s, t + 5 * s, 11, 0, 0) == 1, "idle");
+	/* a long engine call within its allowed time: stale heartbeat, frames
+	 * waiting, nothing scored, still a ping */
+	CHECK(notify_watchdog_tick(&w, t + 9 * s, t + 5 * s, 11, 1, 1) == 1, "engine busy");
+	/* past its allowed time the caller says not busy: no ping */
+	CHECK(notify_watchdog_tick(&w, t + 99 * s, t + 5 * s, 11, 1, 0) == 0, "engine hung");
+	CHECK(count_watchdog() == 4, "4 WATCHDOG=1 datagrams");
 	/* meant for another process */
 	setenv("WATCHDOG_PID", "1", 1);
 	CHECK(notify_watchdog_usec() == 0, "other pid");
