@@ -2,7 +2,8 @@
 """test_daemon_rtsp.py — a real RTSP camera (tools/rtsp_server.py, GStreamer)
 killed mid-stream and restarted: the daemon notices, backs off, reconnects,
 resumes, counts the reconnect and the gap; a second stream (a looping file)
-runs on untouched the whole time. Everything is checked through the
+runs on untouched the whole time. Then the camera freezes (SIGSTOP: the
+connection stays open, nothing arrives): the I/O timeout catches it. Everything is checked through the
 lmdd.status messages a subscriber receives.
 """
 import os
@@ -86,6 +87,15 @@ def main():
               and all(s["reconnects"] == 0 and s["connect_failures"] == 0 for s in seq)
               and all(b > a for a, b in zip(ins, ins[1:])) and all(s["fps_in"] > 0 for s in seq))
         du.check("rtsp_other_stream_uninterrupted", ok, [(s["state"], s["frames_in"], s["fps_in"]) for s in seq])
+        # a frozen camera: the connection stays open but nothing comes
+        # (SIGSTOP); the I/O timeout (2 s) notices, and it reconnects once
+        # the camera thaws
+        srv.send_signal(signal.SIGSTOP)
+        ok = sub.wait_for(lambda: "timeout" in (last("cam") or {}).get("last_error", ""), 20)
+        srv.send_signal(signal.SIGCONT)
+        ok = ok and sub.wait_for(lambda: (last("cam") or {}).get("reconnects") == 2
+                                 and (last("cam") or {}).get("state") == "running", 40)
+        du.check("rtsp_stall_times_out_and_reconnects", ok, (last("cam"), dm.log()[-1500:]))
         rc = dm.stop()
         du.check("rtsp_daemon_stops_clean", rc == 0, rc)
     finally:
