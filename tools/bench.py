@@ -96,6 +96,7 @@ def main():
     ap.add_argument("--torch-only", help=argparse.SUPPRESS)
     ap.add_argument("--device", default=None, help="torch device (default cuda if available, else cpu)")
     ap.add_argument("--json", help="also write the results here")
+    ap.add_argument("--backends", default="cpu,vulkan", help="engine backends to time (lavapipe is slow)")
     a = ap.parse_args()
     if a.torch_only:
         print(json.dumps(torch_bench(a.torch_only, a.n, a.steps, a.reps, a.runs, a.device or "cpu")))
@@ -118,7 +119,7 @@ def main():
 
     res["sgemm"] = run([tool, "sgemm", "1024", "1024", "1024", "5"])
     print("sgemm:", res["sgemm"], file=sys.stderr, flush=True)
-    for be in ("cpu", "vulkan"):
+    for be in a.backends.split(","):
         res[be] = run([tool, path, be, str(a.n), str(H), str(W), str(a.steps), str(a.reps), str(a.runs)])
         print(f"{be}:", res[be], file=sys.stderr, flush=True)
     try:
@@ -147,7 +148,7 @@ def main():
           f"{res['sgemm'].get('sgemm_gflops', float('nan')):.1f} GFLOP/s")
     print(f"{'backend':10s} {'device':44s} {'s/image':>9s} {'GFLOP/s':>8s} {'vs torch':>9s} {'of sgemm':>9s} {'peak MB':>8s}")
     pt = res["pytorch"].get("per_image")
-    for k in ("cpu", "vulkan", "pytorch"):
+    for k in a.backends.split(",") + ["pytorch"]:
         r = res[k]
         if "error" in r:
             print(f"{k:10s} error: {r['error']}")
