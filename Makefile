@@ -87,6 +87,8 @@ demo: deps all
 clean:
 	rm -rf build build-san build-fuzz
 
+include daemon/install.mk
+
 .PHONY: all tests test test-san deps bench demo clean
 
 # libFuzzer on the model loader (clang), FUZZ_SECONDS of fuzzing from a seed corpus.

@@ -5,7 +5,9 @@
  * Facts behind the design:
  *  - Convolutions are implicit GEMMs through OpenBLAS cblas_sgemm. The
  *    output rows of all images of the batch are processed together, in
- *    tiles of whole rows (about COL_TILE pixels): im2col of one tile
+ *    tiles of whole rows (about COL_TILE pixels), each OpenMP thread taking
+ *    whole tiles with single-threaded OpenBLAS (one thread pool, no
+ *    barrier between im2col, GEMM and epilogue): im2col of one tile
  *    (K = Cin*k*k rows, each a memcpy for stride 1) stays in L2-sized
  *    memory, one sgemm per tile computes Cout x tile, and a fused epilogue
  *    adds bias and residual while scattering to NCHW. Small late-level
@@ -21,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cblas.h>
+#include <omp.h>
 #include "backend.h"
 #include "err.h"
 #include "rng.h"
@@ -32,14 +35,21 @@ struct lmd_buf {
 	float *p;
 };
 
+#define MAX_THREADS 256
+
 typedef struct {
-	lmd_be be;
 	float *col;     /* im2col scratch, grown on demand */
 	size_t col_n;
 	float *out;     /* gemm output tile */
 	size_t out_n;
 	float *att;     /* attention scores */
 	size_t att_n;
+} scratch;
+
+typedef struct {
+	lmd_be be;
+	int nth;
+	scratch s[MAX_THREADS]; /* one per OpenMP thread */
 } cpu_be;
 
 static float *grow(float **p, size_t *cap, size_t n)
@@ -57,9 +67,11 @@ static float *grow(float **p, size_t *cap, size_t n)
 static void cpu_destroy(lmd_be *be)
 {
 	cpu_be *c = (cpu_be *)be;
-	free(c->col);
-	free(c->out);
-	free(c->att);
+	for (int i = 0; i < MAX_THREADS; i++) {
+		free(c->s[i].col);
+		free(c->s[i].out);
+		free(c->s[i].att);
+	}
 	free(c);
 }
 
@@ -116,6 +128,7 @@ static lmd_err cpu_sync(lmd_be *be)
 static void conv1x1(const lmd_buf *y, int y_cs, int y_co, const lmd_buf *x, int x_cs, int x_co,
                     const float *Wt, int n, int cin, size_t hw, int cout)
 {
+	#pragma omp parallel for schedule(dynamic)
 	for (int img = 0; img < n; img++)
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, cout, (int)hw, cin, 1.0f, Wt, cin,
 		            x->p + ((size_t)img * x_cs + x_co) * hw, (int)hw, 0.0f,
@@ -148,18 +161,26 @@ static void cpu_conv2d(lmd_be *be, lmd_buf *y, int y_cs, int y_co,
 		return;
 	}
 
-	/* Tiles of whole output rows over the (image, row) space, about COL_TILE pixels each. */
-	int rows_total = n * oh, tile_rows = COL_TILE / ow > 0 ? COL_TILE / ow : 1;
-	float *col = grow(&c->col, &c->col_n, (size_t)K * tile_rows * ow);
-	float *out = grow(&c->out, &c->out_n, (size_t)cout * tile_rows * ow);
-	if (!col || !out)
-		abort(); /* scratch is small (K x ~2048); failure means the process is out of memory */
-
-	for (int r0 = 0; r0 < rows_total; r0 += tile_rows) {
+	/* Tiles of whole output rows over the (image, row) space, about COL_TILE
+	 * pixels each but at least one tile per thread; each thread takes whole
+	 * tiles (im2col, single-threaded sgemm, epilogue) with no barrier. */
+	int rows_total = n * oh, nth = c->nth;
+	int tile_rows = COL_TILE / ow > 0 ? COL_TILE / ow : 1;
+	int fair = (rows_total + nth - 1) / nth;
+	if (fair < tile_rows)
+		tile_rows = fair;
+	int ntiles = (rows_total + tile_rows - 1) / tile_rows;
+	#pragma omp parallel for schedule(dynamic) num_threads(nth)
+	for (int tile = 0; tile < ntiles; tile++) {
+		scratch *sc = &c->s[omp_get_thread_num()];
+		int r0 = tile * tile_rows;
 		int nr = rows_total - r0 < tile_rows ? rows_total - r0 : tile_rows;
 		int tn = nr * ow;
+		float *col = grow(&sc->col, &sc->col_n, (size_t)K * tile_rows * ow);
+		float *out = grow(&sc->out, &sc->out_n, (size_t)cout * tile_rows * ow);
+		if (!col || !out)
+			abort(); /* scratch is small (K x ~2048); failure means the process is out of memory */
 		/* im2col: row (ci, ky, kx); column (tile row, ox) */
-		#pragma omp parallel for schedule(static) if ((size_t)K * tn > 32768)
 		for (int row = 0; row < K; row++) {
 			int ci = row / (k * k), ky = row / k % k, kx = row % k;
 			for (int q = 0; q < nr; q++) {
@@ -191,7 +212,6 @@ static void cpu_conv2d(lmd_be *be, lmd_buf *y, int y_cs, int y_co,
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, cout, tn, K,
 		            1.0f, Wt, K, col, tn, 0.0f, out, tn);
 		/* epilogue: bias + residual, scatter rows to the NCHW slice */
-		#pragma omp parallel for schedule(static) if ((size_t)cout * tn > 32768)
 		for (int co = 0; co < cout; co++) {
 			float bias = B ? B[co] : 0.0f;
 			for (int q = 0; q < nr; q++) {
@@ -263,17 +283,18 @@ static void cpu_add_chan(lmd_be *be, lmd_buf *y, const lmd_buf *t, size_t off, i
 static void cpu_attention(lmd_be *be, lmd_buf *y, const lmd_buf *qkv, int n, int c, int hw, float scale)
 {
 	cpu_be *cb = (cpu_be *)be;
-	float *S = grow(&cb->att, &cb->att_n, (size_t)hw * hw);
-	if (!S)
-		abort();
+	#pragma omp parallel for schedule(dynamic) num_threads(cb->nth)
 	for (int img = 0; img < n; img++) {
+		scratch *sc = &cb->s[omp_get_thread_num()];
+		float *S = grow(&sc->att, &sc->att_n, (size_t)hw * hw);
+		if (!S)
+			abort();
 		const float *q = qkv->p + (size_t)img * 3 * c * hw;
 		const float *k = q + (size_t)c * hw, *v = k + (size_t)c * hw;
 		float *o = y->p + (size_t)img * c * hw;
 		/* S[i, j] = scale * sum_c q[c, i] k[c, j] */
 		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, hw, hw, c,
 		            scale, q, hw, k, hw, 0.0f, S, hw);
-		#pragma omp parallel for schedule(static)
 		for (int i = 0; i < hw; i++) {
 			float *row = S + (size_t)i * hw, mx = row[0];
 			for (int j = 1; j < hw; j++)
@@ -381,6 +402,13 @@ lmd_err lmd_cpu_backend_new(lmd_be **out)
 	if (!c)
 		return lmd_seterr(LMD_ERR_NOMEM, "cpu backend: out of memory");
 	c->be.ops = &cpu_ops;
+	/* One thread pool: OpenMP threads each run single-threaded GEMMs on
+	 * their own tiles. Two pools (OpenMP + OpenBLAS's) on the same cores
+	 * spin against each other, and lose badly on a loaded machine. */
+	openblas_set_num_threads(1);
+	c->nth = omp_get_max_threads();
+	if (c->nth > MAX_THREADS)
+		c->nth = MAX_THREADS;
 	*out = &c->be;
 	return LMD_OK;
 }

@@ -2,6 +2,8 @@
  * lmdd.c — entry point: dispatches `lmdd COMMAND ...` to daemon/cmd_*.c.
  */
 #include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 #include <sysexits.h>
 #include "cli.h"
@@ -32,6 +34,11 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+	/* The CPU backend's OpenMP threads must sleep, not spin, when they wait:
+	 * on a shared or loaded machine spinning made scoring ~10x slower. libgomp
+	 * reads the policy once at load, so set it and start again (once). */
+	if (!getenv("OMP_WAIT_POLICY") && !setenv("OMP_WAIT_POLICY", "passive", 0))
+		execv("/proc/self/exe", argv); /* on failure: go on with the default */
 	if (argc < 2) {
 		usage(stderr);
 		return EX_USAGE;

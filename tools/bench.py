@@ -98,6 +98,8 @@ def main():
     ap.add_argument("--json", help="also write the results here")
     ap.add_argument("--backends", default="cpu,vulkan", help="engine backends to time (lavapipe is slow)")
     a = ap.parse_args()
+    # every contender's OpenMP threads sleep when idle (as `lmdd` sets for itself)
+    os.environ.setdefault("OMP_WAIT_POLICY", "passive")
     if a.torch_only:
         print(json.dumps(torch_bench(a.torch_only, a.n, a.steps, a.reps, a.runs, a.device or "cpu")))
         return 0
