@@ -99,6 +99,7 @@ typedef struct {
 
 struct lmd_be {
 	const lmd_be_ops *ops;
+	int on_cpu;  /* the device is the host CPU (CPU backend, lavapipe) */
 };
 
 lmd_err lmd_cpu_backend_new(lmd_be **out);

@@ -402,6 +402,7 @@ lmd_err lmd_cpu_backend_new(lmd_be **out)
 	if (!c)
 		return lmd_seterr(LMD_ERR_NOMEM, "cpu backend: out of memory");
 	c->be.ops = &cpu_ops;
+	c->be.on_cpu = 1;
 	/* One thread pool: OpenMP threads each run single-threaded GEMMs on
 	 * their own tiles. Two pools (OpenMP + OpenBLAS's) on the same cores
 	 * spin against each other, and lose badly on a loaded machine. */

@@ -219,8 +219,18 @@ lmd_err lmd_engine_new(const lmd_model *m, lmd_backend_kind kind, int device,
 	if (!e)
 		return lmd_seterr(LMD_ERR_NOMEM, "engine: out of memory");
 	e->m = m;
-	lmd_err r = kind == LMD_BACKEND_VULKAN ? lmd_vk_backend_new(device, device_name, &e->be)
-	                                       : lmd_cpu_backend_new(&e->be);
+	lmd_err r = LMD_ERR_DEVICE;
+	if (kind != LMD_BACKEND_CPU) {
+		r = lmd_vk_backend_new(device, device_name, &e->be);
+		int asked = device >= 0 || (device_name && *device_name);
+		if (kind == LMD_BACKEND_AUTO && !r && e->be->on_cpu && !asked) {
+			e->be->ops->destroy(e->be); /* a CPU rasteriser: the C backend is faster */
+			e->be = NULL;
+			r = LMD_ERR_DEVICE;
+		}
+	}
+	if (kind == LMD_BACKEND_CPU || (kind == LMD_BACKEND_AUTO && r))
+		r = lmd_cpu_backend_new(&e->be);
 	if (r || (r = lmd_unet_new(m, e->be, &e->u))) {
 		lmd_engine_destroy(&e);
 		return r;
@@ -260,6 +270,11 @@ void lmd_engine_destroy(lmd_engine **pe)
 		e->be->ops->destroy(e->be);
 	free(e);
 	*pe = NULL;
+}
+
+const char *lmd_engine_backend(const lmd_engine *e)
+{
+	return e->be->ops->name;
 }
 
 const char *lmd_engine_device(const lmd_engine *e)

@@ -110,7 +110,10 @@ lmd_err lmd_params_check(const lmd_params *p, const lmd_model *m);
 
 /* ---- engine ------------------------------------------------------------- */
 
-typedef enum { LMD_BACKEND_CPU = 0, LMD_BACKEND_VULKAN } lmd_backend_kind;
+/* AUTO: a Vulkan GPU if there is one (or the device asked for by index or
+ * name), else the CPU backend: on a machine whose only Vulkan device is a
+ * CPU rasteriser (lavapipe/llvmpipe) the C backend is much faster. */
+typedef enum { LMD_BACKEND_CPU = 0, LMD_BACKEND_VULKAN, LMD_BACKEND_AUTO } lmd_backend_kind;
 
 typedef struct lmd_engine lmd_engine;
 
@@ -119,6 +122,8 @@ lmd_err lmd_engine_new(const lmd_model *m, lmd_backend_kind kind, int device,
                        const char *device_name, lmd_engine **out);
 void lmd_engine_destroy(lmd_engine **e);
 const char *lmd_engine_device(const lmd_engine *e);
+/* "cpu" or "vulkan": the backend the engine runs on. */
+const char *lmd_engine_backend(const lmd_engine *e);
 
 /*
  * Score n images of size h x w (any size; padded internally).

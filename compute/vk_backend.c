@@ -1254,6 +1254,7 @@ lmd_err lmd_vk_backend_new(int device, const char *name, lmd_be **out)
 		vk_destroy(&v->be);
 		return e;
 	}
+	v->be.on_cpu = v->props.deviceType == VK_PHYSICAL_DEVICE_TYPE_CPU;
 	*out = &v->be;
 	return LMD_OK;
 }

@@ -15,7 +15,7 @@
 const char cli_engine_help[] =
 	"engine options:\n"
 	"  --model FILE          model file (safetensors)\n"
-	"  --backend B           auto (default: Vulkan, else CPU), vulkan or cpu\n"
+	"  --backend B           auto (default: a Vulkan GPU, else the CPU backend), vulkan or cpu\n"
 	"  --device N|NAME       Vulkan device index or name substring\n"
 	"  --steps S             DDIM steps (default 10)\n"
 	"  --reps R              attempts per image, alternating masks (default 2)\n"
@@ -138,21 +138,14 @@ int cli_engine_open(const cli_engine_opts *o, cli_engine *ce)
 		cli_engine_close(ce);
 		return EX_USAGE;
 	}
-	if (o->backend != LMD_BACKEND_CPU) {
-		e = lmd_engine_new(ce->model, LMD_BACKEND_VULKAN, o->device, o->device_name, &ce->engine);
-		if (e && o->backend == LMD_BACKEND_VULKAN) {
-			fprintf(stderr, "lmdd: vulkan: %s\n", lmd_errmsg());
-			cli_engine_close(ce);
-			return cli_exit_code(e);
-		}
-		if (e && !o->quiet)
-			fprintf(stderr, "lmdd: warning: no Vulkan backend (%s); using the CPU backend\n", lmd_errmsg());
-	}
-	if (!ce->engine && (e = lmd_engine_new(ce->model, LMD_BACKEND_CPU, -1, NULL, &ce->engine))) {
-		fprintf(stderr, "lmdd: %s\n", lmd_errmsg());
+	lmd_backend_kind kind = o->backend < 0 ? LMD_BACKEND_AUTO : (lmd_backend_kind)o->backend;
+	if ((e = lmd_engine_new(ce->model, kind, o->device, o->device_name, &ce->engine))) {
+		fprintf(stderr, "lmdd: %s backend: %s\n", kind == LMD_BACKEND_CPU ? "cpu" : "vulkan", lmd_errmsg());
 		cli_engine_close(ce);
 		return cli_exit_code(e);
 	}
+	if (!o->quiet)
+		fprintf(stderr, "lmdd: %s backend on %s\n", lmd_engine_backend(ce->engine), lmd_engine_device(ce->engine));
 	const lmd_model_info *a = lmd_model_get_info(ce->model);
 	ce->C = a->channels;
 	ce->K = a->cond_frames;

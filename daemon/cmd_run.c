@@ -523,9 +523,10 @@ int cmd_run(int argc, char **argv)
 	lmd_err e = LMD_ERR_DEVICE;
 	const char *dn = r.cfg->device_name[0] ? r.cfg->device_name : NULL;
 	if (r.cfg->backend != CFG_BACKEND_CPU) {
-		e = lmd_engine_new(r.v.model, LMD_BACKEND_VULKAN, r.cfg->device, dn, &r.engine);
+		e = lmd_engine_new(r.v.model, r.cfg->backend == CFG_BACKEND_AUTO ? LMD_BACKEND_AUTO : LMD_BACKEND_VULKAN,
+		                   r.cfg->device, dn, &r.engine);
 		if (e == LMD_OK)
-			snprintf(r.backend, sizeof r.backend, "vulkan");
+			snprintf(r.backend, sizeof r.backend, "%s", lmd_engine_backend(r.engine));
 		else if (r.cfg->backend == CFG_BACKEND_VULKAN) {
 			log_err("vulkan backend: %s", lmd_errmsg());
 			rc = EX_UNAVAILABLE;
