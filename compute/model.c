@@ -482,8 +482,9 @@ static lmd_err check_overlap(const cJSON *hdr, const char *what)
 	qsort(r, (size_t)k, 2 * sizeof(double), cmp_range);
 	for (int i = 1; i < k; i++)
 		if (r[2 * i] < r[2 * i - 1]) {
+			double at = r[2 * i];
 			free(r);
-			return lmd_seterr(LMD_ERR_FORMAT, "%s: tensors overlap in the data block (at byte %.0f)", what, r[2 * i]);
+			return lmd_seterr(LMD_ERR_FORMAT, "%s: tensors overlap in the data block (at byte %.0f)", what, at);
 		}
 	free(r);
 	return LMD_OK;
