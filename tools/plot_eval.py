@@ -162,19 +162,21 @@ def plot_sweep(out, sweeps):
         cmap = plt.get_cmap("tab10")
         for k, fac in enumerate(factors):
             rs = [r for r in sw["rows"] if r["factor"] == fac and r["metrics"].get("auroc") is not None]
-            x = [r["nfe"] for r in rs]
+            # factors share NFE values (most settings cost 20): spread them a little sideways
+            x = [r["nfe"] * (1 + 0.035 * (k - (len(factors) - 1) / 2)) for r in rs]
             y = [r["metrics"]["auroc"] for r in rs]
             lo = [r["metrics"]["auroc"] - (r["metrics"].get("auroc_lo") or r["metrics"]["auroc"]) for r in rs]
             hi = [(r["metrics"].get("auroc_hi") or r["metrics"]["auroc"]) - r["metrics"]["auroc"] for r in rs]
             ax.errorbar(x, y, yerr=[lo, hi], fmt="o", ms=4, capsize=2, color=cmap(k % 10), label=fac, alpha=0.85)
             for r, xx, yy in zip(rs, x, y):
-                ax.annotate(r["value"], (xx, yy), fontsize=6, xytext=(3, 3), textcoords="offset points")
+                if not r.get("is_base"):  # the base point is the dotted line
+                    ax.annotate(r["value"], (xx, yy), fontsize=6, xytext=(3, 3), textcoords="offset points")
         base = [r for r in sw["rows"] if r["factor"] == "base"]
         if base and base[0]["metrics"].get("auroc") is not None:
             ax.axhline(base[0]["metrics"]["auroc"], color="0.5", ls=":", lw=0.8, label="base")
         ax.axvline(100, color="tab:red", ls="--", lw=0.8, label="100 NFE budget")
         ax.set_xscale("log")
-        ax.set_xlabel("NFE per image (log)")
+        ax.set_xlabel("NFE per image (log; points spread sideways by factor)")
         ax.set_ylabel("AUROC")
         ax.set_title(f"sweep {suite} ({step_note(sw)})", fontsize=9)
         ax.legend(fontsize=7)
