@@ -739,8 +739,8 @@ static int open_run(eval_run *R, const eval_cfg *cfg, int suite, char *why, size
 		return rc;
 	}
 	const char *dev = lmd_engine_device(R->ce.engine);
-	if (cfg->o.backend < 0 && (strstr(dev, "llvmpipe") || strstr(dev, "lavapipe") || strstr(dev, "SwiftShader")))
-		fprintf(stderr, "lmdd eval: warning: --backend auto chose a software Vulkan device (%s), which is "
+	if ((strstr(dev, "llvmpipe") || strstr(dev, "lavapipe") || strstr(dev, "SwiftShader")))
+		fprintf(stderr, "lmdd eval: warning: scoring on a software Vulkan device (%s), which is "
 		                "much slower than --backend cpu\n", dev);
 	return 0;
 }
