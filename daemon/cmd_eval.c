@@ -1462,6 +1462,10 @@ int cmd_eval(int argc, char **argv)
 			print_totals(done[s]);
 			cJSON_Delete(done[s]);
 		}
-	printf("results: %s/README.md (%d suite%s evaluated, %d not)\n", cfg.out, ran, ran == 1 ? "" : "s", failed);
+	if (cfg.report_only)
+		printf("results: %s/README.md (rewritten from the JSON files there)\n", cfg.out);
+	else
+		printf("results: %s/README.md (%d suite%s evaluated, %d not)\n", cfg.out, ran, ran == 1 ? "" : "s",
+		       failed);
 	return failed ? (rc_last ? rc_last : EX_SOFTWARE) : 0;
 }
