@@ -49,6 +49,7 @@
 #include <libavutil/pixdesc.h>
 #include <libswscale/swscale.h>
 
+#include "clock.h"
 #include "err.h"
 #include "media.h"
 
@@ -91,13 +92,6 @@ struct lmd_media {
 	int64_t deadline_us;  /* monotonic; 0 = not armed */
 	int interrupted;      /* 1 timeout, 2 stop */
 };
-
-static int64_t mono_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 

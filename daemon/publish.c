@@ -28,6 +28,7 @@
 #include <libavutil/frame.h>
 #include <zmq.h>
 
+#include "clock.h"
 #include "curve.h"
 #include "latency.h"
 #include "log.h"
@@ -55,13 +56,6 @@ struct publisher {
 	pub_stats st;
 	lat_ring *lat;
 };
-
-static int64_t mono_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 void pub_event_free(pub_event **pe)
 {

@@ -32,6 +32,7 @@
 
 #include <libavutil/frame.h>
 
+#include "clock.h"
 #include "events.h"
 #include "latency.h"
 #include "log.h"
@@ -79,20 +80,6 @@ struct sched {
 	float *imgs, *cond, *scores, *maps;
 	struct { entry *e; stream_frame *f; } *batch;
 };
-
-static int64_t mono_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static int64_t wall_now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static int ensure_batch(sched *s, int cap)
 {
@@ -171,7 +158,7 @@ static void emit(sched *s, entry *en, ev_action act, const char *reason, const s
 	pe->peak_frame = ev->peak_frame;
 	pe->frames = ev->frames;
 	pe->pts_us = f ? f->pts_us : en->last_pts;
-	pe->wall_us = f ? f->wall_us : (en->last_wall ? en->last_wall : wall_now_us());
+	pe->wall_us = f ? f->wall_us : (en->last_wall ? en->last_wall : wall_us());
 	pe->start_wall_us = en->event_wall;
 	pe->mono_us = f ? f->mono_us : 0;
 	pe->score = f ? score : en->last_score;

@@ -35,6 +35,7 @@
 
 #include <libavutil/frame.h>
 
+#include "clock.h"
 #include "events.h"
 #include "log.h"
 #include "media.h"
@@ -68,20 +69,6 @@ struct stream {
 	int64_t last_frame_mono; /* 0 = none yet */
 	unsigned rng;
 };
-
-static int64_t mono_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static int64_t wall_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 const char *stream_state_name(stream_state st)
 {
