@@ -8,6 +8,7 @@ B=${B:-build}
 PY=${PY:-/usr/bin/python3}
 cd "$(dirname "$0")/.."
 pass=0; fail=0
+failed=()   # names of what failed, repeated at the end where a log tail shows them
 log=$(mktemp)
 for t in "$B"/tests/test_*; do
 	[ -x "$t" ] || continue
@@ -16,9 +17,10 @@ for t in "$B"/tests/test_*; do
 	cat "$log"
 	p=$(grep -c '^PASS ' "$log"); f=$(grep -c '^FAIL ' "$log")
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
-		echo "FAIL $t (exit $rc)"; f=1
+		echo "FAIL $t (exit $rc)" | tee -a "$log"; f=1
 	fi
 	pass=$((pass + p)); fail=$((fail + f))
+	[ "$f" -eq 0 ] || failed+=("$t:"$'\n'"$(grep -A6 '^FAIL ' "$log" | cut -c1-300 | head -20)")
 done
 for t in tests/test_*.sh; do
 	[ -f "$t" ] || continue
@@ -26,8 +28,9 @@ for t in tests/test_*.sh; do
 	B="$B" PY="$PY" bash "$t" >"$log" 2>&1; rc=$?
 	cat "$log"
 	p=$(grep -c '^PASS ' "$log"); f=$(grep -c '^FAIL ' "$log")
-	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then echo "FAIL $t (exit $rc)"; f=1; fi
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then echo "FAIL $t (exit $rc)" | tee -a "$log"; f=1; fi
 	pass=$((pass + p)); fail=$((fail + f))
+	[ "$f" -eq 0 ] || failed+=("$t:"$'\n'"$(grep -A6 '^FAIL ' "$log" | cut -c1-300 | head -20)")
 done
 for t in tests/test_*.py train/test_*.py; do
 	[ -f "$t" ] || continue
@@ -43,10 +46,13 @@ for t in tests/test_*.py train/test_*.py; do
 		cat "$log"
 	fi
 	p=$(grep -c '^PASS ' "$log"); f=$(grep -c '^FAIL ' "$log")
-	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then echo "FAIL $t (exit $rc)"; f=1; fi
-	if [ "$rc" -eq 0 ] && [ "$p" -eq 0 ]; then echo "FAIL $t (ran no test)"; f=1; fi
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then echo "FAIL $t (exit $rc)" | tee -a "$log"; f=1; fi
+	if [ "$rc" -eq 0 ] && [ "$p" -eq 0 ]; then echo "FAIL $t (ran no test)" | tee -a "$log"; f=1; fi
 	pass=$((pass + p)); fail=$((fail + f))
+	[ "$f" -eq 0 ] || failed+=("$t:"$'\n'"$(grep -A6 '^FAIL ' "$log" | cut -c1-300 | head -20)")
 done
 rm -f "$log"
+[ ${#failed[@]} -eq 0 ] || echo "== what failed"
+for x in "${failed[@]}"; do echo "failed in $x"; done
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
