@@ -8,7 +8,14 @@ corrupt frames skipped and counted; status messages carry the counters; the
 daemon exits 0 when every file has ended (--exit-at-end).
 
 Files are read with realtime = off (decode waits for analysis, nothing
-dropped) so the frames scored do not depend on how loaded the machine is.
+dropped) so the frames scored do not depend on how loaded the machine is,
+and scored one frame per engine call (batch_max = 1): the sampler's noise
+is drawn per batch slot, so in shared batches a frame's map depended on
+which other streams' frames happened to be ready (thread timing), and one
+of those draws merged the patch and background noise into one frame-wide
+region. reps = 4 gives every pixel two inpainting attempts (the
+checkerboard alternates), so the regions do not hang on one noise draw
+(seeds 0-3 all locate the patch; with reps = 2 seed 0 does not).
 """
 import json
 import os
@@ -59,7 +66,7 @@ def main():
                      hysteresis=0.8, heatmap="on"),
         "norm": dict(url=norm, fps=0, realtime="off", threshold=du.THRESHOLD),
         "bad": dict(url=bad, fps=0, realtime="off", threshold=1e9, snapshot="off"),
-    }, publish=ep)
+    }, publish=ep, batch_max=1, reps=4)
     sub = du.Subscriber(ep)
     dm = du.Daemon(conf, ["--exit-at-end"])
     rc = dm.wait(240)
