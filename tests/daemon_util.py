@@ -99,6 +99,11 @@ class Subscriber:
             self.sock.curve_secretkey = client_sec
         for t in topics:
             self.sock.setsockopt(zmq.SUBSCRIBE, t)
+        # Tests connect before the daemon binds; a PUB socket drops what it
+        # sends before the subscription arrives (slow joiner). libzmq retries
+        # a refused connect every RECONNECT_IVL (100 ms by default), long
+        # enough for a fast machine to score and publish the first events.
+        self.sock.setsockopt(zmq.RECONNECT_IVL, 5)
         self.sock.connect(endpoint)
         self.msgs = []
         self.lock = threading.Lock()
