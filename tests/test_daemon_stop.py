@@ -24,7 +24,11 @@ def main():
     clip = os.path.join(d, "always.mkv")
     du.make_clip(clip, seconds=3, anomaly=(0, 10))
     ep = "ipc://" + os.path.join(d, "pub.sock")
-    streams = {"always": dict(url=clip, fps=2, loop="on", threshold=du.THRESHOLD, min_duration=1)}
+    # min_duration = 3 analysed frames at 2 fps of a realtime file: the "start"
+    # comes >= 1 s after the stream opens whatever the machine's speed. With 1
+    # it went out with the very first frame scored, which a fast machine did
+    # before the subscriber's connect was through (a PUB socket drops it).
+    streams = {"always": dict(url=clip, fps=2, loop="on", threshold=du.THRESHOLD, min_duration=3)}
     conf = os.path.join(d, "lmdd.conf")
     du.write_config(conf, streams, publish=ep, update_interval=60)
     ns = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
