@@ -12,19 +12,29 @@
  *    memory, one sgemm per tile computes Cout x tile, and a fused epilogue
  *    adds bias and residual while scattering to NCHW. Small late-level
  *    images (8x8) thus still give OpenBLAS large products.
+ *  - 3x3 stride-1 convolutions (most of the FLOPs; also those with the
+ *    fused upsample) go to cpu_conv.c's direct AVX-512 / AVX2 kernels
+ *    where the CPU has them; the GEMM path below is for the rest (stride
+ *    2, 1x1) and for CPUs
+ *    without AVX2 (or LMDD_CPU_CONV=gemm, which tests use to check one
+ *    path against the other).
  *  - A 1x1 stride-1 conv needs no im2col: its input slice is the operand.
  *  - The nearest x2 upsample is folded into the im2col index arithmetic.
  *  - Everything else is OpenMP-parallel loops; reductions (GroupNorm,
- *    softmax) accumulate in double, so this backend is the accuracy
- *    reference the Vulkan backend is checked against.
+ *    softmax) accumulate in double (GroupNorm: float sums of 4096-element
+ *    blocks, vectorised, added in double), so this backend is the accuracy
+ *    reference the Vulkan backend is checked against. GroupNorm + SiLU is
+ *    cloned per ISA and uses libmvec's SIMD expf.
  */
 #define _GNU_SOURCE /* cblas.h declares openblas_setaffinity(cpu_set_t *) */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cblas.h>
 #include <omp.h>
 #include "backend.h"
+#include "cpu_conv.h"
 #include "err.h"
 #include "rng.h"
 
@@ -49,20 +59,10 @@ typedef struct {
 typedef struct {
 	lmd_be be;
 	int nth;
+	cpu_conv *dc;           /* direct 3x3 kernels, NULL without AVX2/AVX-512 */
+	char dev[64];
 	scratch s[MAX_THREADS]; /* one per OpenMP thread */
 } cpu_be;
-
-static float *grow(float **p, size_t *cap, size_t n)
-{
-	if (n > *cap) {
-		float *q = realloc(*p, n * sizeof(float));
-		if (!q)
-			return NULL;
-		*p = q;
-		*cap = n;
-	}
-	return *p;
-}
 
 static void cpu_destroy(lmd_be *be)
 {
@@ -72,12 +72,13 @@ static void cpu_destroy(lmd_be *be)
 		free(c->s[i].out);
 		free(c->s[i].att);
 	}
+	cpu_conv_destroy(&c->dc);
 	free(c);
 }
 
 static const char *cpu_device(lmd_be *be)
 {
-	return "cpu (OpenBLAS + OpenMP)";
+	return ((cpu_be *)be)->dev;
 }
 
 static lmd_buf *cpu_alloc(lmd_be *be, size_t n)
@@ -148,6 +149,9 @@ static void cpu_conv2d(lmd_be *be, lmd_buf *y, int y_cs, int y_co,
 	const float *X = x->p, *Wt = w->p, *B = b ? b->p : NULL, *R = r ? r->p : NULL;
 	float *Y = y->p;
 
+	if (k == 3 && stride == 1 && c->dc &&
+	    cpu_conv3x3(c->dc, Y, y_cs, y_co, X, x_cs, x_co, Wt, B, R, n, cin, h, wd, cout, up) == 0)
+		return;
 	if (k == 1 && stride == 1 && !up && X != Y) {
 		conv1x1(y, y_cs, y_co, x, x_cs, x_co, Wt, n, cin, ohw, cout);
 		#pragma omp parallel for schedule(static) if ((size_t)n * cout * ohw > 65536)
@@ -176,8 +180,8 @@ static void cpu_conv2d(lmd_be *be, lmd_buf *y, int y_cs, int y_co,
 		int r0 = tile * tile_rows;
 		int nr = rows_total - r0 < tile_rows ? rows_total - r0 : tile_rows;
 		int tn = nr * ow;
-		float *col = grow(&sc->col, &sc->col_n, (size_t)K * tile_rows * ow);
-		float *out = grow(&sc->out, &sc->out_n, (size_t)cout * tile_rows * ow);
+		float *col = cpu_grow(&sc->col, &sc->col_n, (size_t)K * tile_rows * ow);
+		float *out = cpu_grow(&sc->out, &sc->out_n, (size_t)cout * tile_rows * ow);
 		if (!col || !out)
 			abort(); /* scratch is small (K x ~2048); failure means the process is out of memory */
 		/* im2col: row (ci, ky, kx); column (tile row, ox) */
@@ -226,44 +230,70 @@ static void cpu_conv2d(lmd_be *be, lmd_buf *y, int y_cs, int y_co,
 	}
 }
 
+/* glibc's libmvec has SIMD expf for each x86-64 ISA level; math.h
+ * declares it only under -ffast-math. Declared here, the SiLU loop below
+ * calls the 4-, 8- or 16-wide variant (<= 4 ulp) instead of scalar expf. */
+float expf(float) __attribute__((simd("notinbranch")));
+
+/* Sums in float over blocks of GN_BLOCK, the blocks in double: vectorised,
+ * and as accurate as the reference needs (block sums of <= 4096 terms). */
+#define GN_BLOCK 4096
+
+/* One (image, group): statistics, then affine (+ SiLU) per channel. Cloned
+ * for AVX-512 / AVX2 / baseline and picked by the loader (ifunc). */
+__attribute__((target_clones("avx512f", "avx2,fma", "default")))
+void lmd_cpu_gn_group(float *y, const float *x, const float *gamma, const float *beta,
+                      int cg, int hw, float eps, int silu)
+{
+	size_t len = (size_t)cg * hw;
+	double s = 0, ss = 0;
+	for (size_t i0 = 0; i0 < len; i0 += GN_BLOCK) {
+		size_t i1 = len - i0 < GN_BLOCK ? len : i0 + GN_BLOCK;
+		float f = 0.0f;
+		#pragma omp simd reduction(+:f)
+		for (size_t i = i0; i < i1; i++)
+			f += x[i];
+		s += f;
+	}
+	float mu = (float)(s / (double)len);
+	for (size_t i0 = 0; i0 < len; i0 += GN_BLOCK) {
+		size_t i1 = len - i0 < GN_BLOCK ? len : i0 + GN_BLOCK;
+		float f = 0.0f;
+		#pragma omp simd reduction(+:f)
+		for (size_t i = i0; i < i1; i++)
+			f += (x[i] - mu) * (x[i] - mu);
+		ss += f;
+	}
+	double inv = 1.0 / sqrt(ss / (double)len + eps);
+	for (int cc = 0; cc < cg; cc++) {
+		/* (x - mean) * (g * inv) + b: centring first keeps precision when |mean| >> std */
+		float a = (float)(gamma[cc] * inv), bb = beta[cc];
+		const float *xr = x + (size_t)cc * hw;
+		float *yr = y + (size_t)cc * hw;
+		if (silu) {
+			#pragma omp simd
+			for (int i = 0; i < hw; i++) {
+				float v = (xr[i] - mu) * a + bb;
+				yr[i] = v / (1.0f + expf(-v));
+			}
+		} else {
+			#pragma omp simd
+			for (int i = 0; i < hw; i++)
+				yr[i] = (xr[i] - mu) * a + bb;
+		}
+	}
+}
+
 static void cpu_groupnorm(lmd_be *be, lmd_buf *y, const lmd_buf *x,
                           const lmd_buf *gamma, const lmd_buf *beta,
                           int n, int c, int hw, int groups, float eps, int silu)
 {
 	int cg = c / groups;
-	const float *X = x->p, *G = gamma->p, *Bt = beta->p;
-	float *Y = y->p;
 	#pragma omp parallel for schedule(static)
 	for (int ng = 0; ng < n * groups; ng++) {
 		int img = ng / groups, g = ng % groups;
-		size_t base = ((size_t)img * c + (size_t)g * cg) * hw, len = (size_t)cg * hw;
-		double s = 0, ss = 0;
-		for (size_t i = 0; i < len; i++)
-			s += X[base + i];
-		double mean = s / (double)len;
-		for (size_t i = 0; i < len; i++) {
-			double d = X[base + i] - mean;
-			ss += d * d;
-		}
-		double inv = 1.0 / sqrt(ss / (double)len + eps);
-		for (int cc = 0; cc < cg; cc++) {
-			int ch = g * cg + cc;
-			/* (x - mean) * (g * inv) + b: centring first keeps precision when |mean| >> std */
-			float a = (float)(G[ch] * inv), bb = Bt[ch], mu = (float)mean;
-			const float *xr = X + base + (size_t)cc * hw;
-			float *yr = Y + base + (size_t)cc * hw;
-			if (silu) {
-				#pragma omp simd
-				for (int i = 0; i < hw; i++) { /* vectorised expf (libmvec) */
-					float v = (xr[i] - mu) * a + bb;
-					yr[i] = v / (1.0f + expf(-v));
-				}
-			} else {
-				#pragma omp simd
-				for (int i = 0; i < hw; i++)
-					yr[i] = (xr[i] - mu) * a + bb;
-			}
-		}
+		size_t base = ((size_t)img * c + (size_t)g * cg) * hw;
+		lmd_cpu_gn_group(y->p + base, x->p + base, gamma->p + g * cg, beta->p + g * cg, cg, hw, eps, silu);
 	}
 }
 
@@ -286,7 +316,7 @@ static void cpu_attention(lmd_be *be, lmd_buf *y, const lmd_buf *qkv, int n, int
 	#pragma omp parallel for schedule(dynamic) num_threads(cb->nth)
 	for (int img = 0; img < n; img++) {
 		scratch *sc = &cb->s[omp_get_thread_num()];
-		float *S = grow(&sc->att, &sc->att_n, (size_t)hw * hw);
+		float *S = cpu_grow(&sc->att, &sc->att_n, (size_t)hw * hw);
 		if (!S)
 			abort();
 		const float *q = qkv->p + (size_t)img * 3 * c * hw;
@@ -410,6 +440,9 @@ lmd_err lmd_cpu_backend_new(lmd_be **out)
 	c->nth = omp_get_max_threads();
 	if (c->nth > MAX_THREADS)
 		c->nth = MAX_THREADS;
+	c->dc = cpu_conv_new(c->nth);
+	snprintf(c->dev, sizeof c->dev, "cpu (OpenBLAS + OpenMP, %s)",
+	         c->dc ? cpu_conv_isa(c->dc) : "sse4.2");
 	*out = &c->be;
 	return LMD_OK;
 }

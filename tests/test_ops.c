@@ -247,6 +247,46 @@ TEST(conv2d_small_tiles)
 	alt->ops->destroy(alt);
 }
 
+/* The CPU backend's 3x3 paths (cpu_conv.c's direct AVX-512 and AVX2
+ * kernels, the im2col + sgemm path) each against the Vulkan backend: the
+ * default run covers only the best path this CPU has. */
+TEST(conv2d_cpu_paths)
+{
+	static const char *paths[] = { "gemm", "avx2", "avx512" };
+	__builtin_cpu_init();
+	int have[] = { 1, __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"),
+	               __builtin_cpu_supports("avx512f") };
+	lmd_be *saved = cpu;
+	for (int p = 0; p < 3; p++) {
+		if (!have[p]) {
+			printf("  %s: this CPU lacks it, not run\n", paths[p]);
+			continue;
+		}
+		lmd_be *alt = NULL;
+		setenv("LMDD_CPU_CONV", paths[p], 1);
+		lmd_err e = lmd_cpu_backend_new(&alt);
+		unsetenv("LMDD_CPU_CONV");
+		REQUIRE(e == LMD_OK, "cpu backend: %s", lmd_errmsg());
+		const char *dev = alt->ops->device(alt);
+		CHECK(strstr(dev, p == 0 ? "sse4.2" : paths[p]) != NULL, "LMDD_CPU_CONV=%s gave device \"%s\"", paths[p], dev);
+		cpu = alt;
+		worst = 0;
+		for (int up = 0; up <= 1; up++)
+			for (int res = 0; res <= 1; res++)
+				conv_case(2, 5, 7, 9, 17, 3, 1, up, 2, 1, 3, 2, res, 1);
+		conv_case(2, 64, 16, 16, 64, 3, 1, 0, 0, 0, 0, 0, 1, 1);
+		conv_case(3, 13, 23, 45, 70, 3, 1, 1, 3, 2, 0, 0, 0, 1);  /* odd widths, upsample */
+		conv_case(1, 1, 1, 1, 1, 3, 1, 0, 0, 0, 0, 0, 0, 1);
+		conv_case(1, 200, 3, 3, 3, 3, 1, 0, 0, 0, 0, 0, 0, 1);
+		conv_case(2, 3, 61, 2, 7, 3, 1, 0, 0, 0, 0, 0, 1, 0);     /* tall and narrow */
+		char name[32];
+		snprintf(name, sizeof name, "conv2d_%s", paths[p]);
+		report(name, NMSE_FP32);
+		cpu = saved;
+		alt->ops->destroy(alt);
+	}
+}
+
 TEST(groupnorm)
 {
 	worst = 0;
@@ -729,6 +769,7 @@ int main(int argc, char **argv)
 		RUN(upload_download);
 		RUN(conv2d);
 		RUN(conv2d_small_tiles);
+		RUN(conv2d_cpu_paths);
 		RUN(groupnorm);
 		RUN(add_chan);
 		RUN(attention);

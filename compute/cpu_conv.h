@@ -1,0 +1,35 @@
+/*
+ * cpu_conv.h — the CPU backend's direct 3x3 stride-1 convolution (the
+ * U-Net's dominant op, also with a fused nearest x2 upsample), with AVX-512 and AVX2+FMA kernels picked at run
+ * time. See cpu_conv.c.
+ */
+#ifndef LMDD_CPU_CONV_H
+#define LMDD_CPU_CONV_H
+#include <stddef.h>
+
+typedef struct cpu_conv cpu_conv;
+
+/* NULL when this CPU has neither AVX-512F nor AVX2+FMA (then the caller
+ * keeps its im2col + sgemm path) or when LMDD_CPU_CONV=gemm is set;
+ * LMDD_CPU_CONV=avx2 forces the AVX2 kernel on an AVX-512 machine. */
+cpu_conv *cpu_conv_new(int nthreads);
+void cpu_conv_destroy(cpu_conv **pc);
+const char *cpu_conv_isa(const cpu_conv *c);
+
+/* y[img, y_co + co] = sum_{ci,ky,kx} w[co, ci, ky, kx] u[img, x_co + ci, oy+ky-1, ox+kx-1]
+ *                     + b[co] + r[img, co]   (b, r may be NULL; zero padding)
+ * where u = x, or x upsampled nearest x2 when up = 1. x is NCHW with x_cs
+ * channels per image and ih x iw pixels; y has y_cs channels and
+ * (ih << up) x (iw << up) pixels. y may alias x when the channel
+ * strides match (each image is copied before its outputs are written).
+ * Returns 0, or -1 when out of memory (nothing written). */
+int cpu_conv3x3(cpu_conv *c, float *y, int y_cs, int y_co, const float *x, int x_cs, int x_co,
+                const float *w, const float *b, const float *r,
+                int n, int cin, int ih, int iw, int cout, int up);
+
+/* Grows *p (capacity *cap floats) to at least n floats, keeping its
+ * contents; NULL when out of memory (then *p is unchanged). Scratch
+ * buffers of the CPU backend. */
+float *cpu_grow(float **p, size_t *cap, size_t n);
+
+#endif
