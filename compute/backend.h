@@ -77,8 +77,11 @@ typedef struct {
 	                  const lmd_buf *x, int x_cstride, int x_coff,
 	                  int n, int c_n, int hw);
 
-	/* Standard normal noise: z[i] = lmd_gauss(seed, stream, i), i < len (rng.h). */
-	void (*noise)(lmd_be *be, lmd_buf *z, size_t len, uint64_t seed, uint32_t stream);
+	/* Standard normal noise: z[i] = lmd_gauss(seed, stream, i % period),
+	 * i < len (rng.h); period >= 1. The engine repeats one image's noise
+	 * (all its attempts) over the batch, so a frame's noise, and its score,
+	 * do not depend on its position in the batch. */
+	void (*noise)(lmd_be *be, lmd_buf *z, size_t len, size_t period, uint64_t seed, uint32_t stream);
 
 	/*
 	 * The sampler's element-wise steps, i < len:

@@ -355,20 +355,24 @@ static void cpu_copy_chan(lmd_be *be, lmd_buf *y, int y_cs, int y_co,
 	}
 }
 
-static void cpu_noise(lmd_be *be, lmd_buf *z, size_t len, uint64_t seed, uint32_t stream)
+static void cpu_noise(lmd_be *be, lmd_buf *z, size_t len, size_t period, uint64_t seed, uint32_t stream)
 {
 	float *Z = z->p;
-	long long nb = (long long)((len + 3) / 4);
+	size_t n1 = period < len ? period : len;
+	long long nb = (long long)((n1 + 3) / 4);
 	#pragma omp parallel for schedule(static)
 	for (long long b = 0; b < nb; b++) {
 		float g[4];
 		lmd_gauss4(seed, stream, (uint64_t)b, g);
 		for (int j = 0; j < 4; j++) {
 			size_t i = (size_t)b * 4 + (size_t)j;
-			if (i < len)
+			if (i < n1)
 				Z[i] = g[j];
 		}
 	}
+	#pragma omp parallel for schedule(static) if (len - n1 > 32768)
+	for (size_t i = n1; i < len; i += n1)   /* the repeats */
+		memcpy(Z + i, Z, (len - i < n1 ? len - i : n1) * sizeof(float));
 }
 
 static void cpu_replace(lmd_be *be, lmd_buf *x, const lmd_buf *x0, const lmd_buf *m,

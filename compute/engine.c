@@ -9,6 +9,10 @@
  *    padding is always "known" (never inpainted, never scored).
  *  - Noise draws use one Philox stream per draw, numbered in the order the
  *    loop makes them (init = 0, then each replace / ddim / renoise draw);
+ *    within a draw, every image gets the same noise (that of its attempts,
+ *    counters 0 .. reps x C x H x W), and masks depend on the attempt only,
+ *    so a frame scores the same alone or in any batch, at any position
+ *    (the daemon batches whatever frames of its streams are ready).
  *    train/lmd_ref.py numbers them the same way.
  *  - Buffers are sized per (B, H, W, steps) and kept until those change, so
  *    a daemon scoring same-size batches allocates nothing per call.
@@ -372,7 +376,7 @@ lmd_err lmd_engine_score(lmd_engine *e, const lmd_params *p, int n, int h, int w
 		return r;
 	const lmd_be_ops *o = e->be->ops;
 	lmd_be *be = e->be;
-	size_t hw = (size_t)H * W, img = (size_t)C * hw, len = (size_t)B * img;
+	size_t hw = (size_t)H * W, img = (size_t)C * hw, len = (size_t)B * img, per = (size_t)R * img;
 
 	/* Lift: originals and masks, attempt-major within each image */
 	for (int i = 0; i < n; i++) {
@@ -381,7 +385,7 @@ lmd_err lmd_engine_score(lmd_engine *e, const lmd_params *p, int n, int h, int w
 			memcpy(e->hx0 + ((size_t)i * R + rep) * img, e->hx0 + (size_t)i * R * img, sizeof(float) * img);
 		for (int rep = 0; rep < R; rep++) {
 			float *mk = e->hmask + ((size_t)i * R + rep) * img;
-			lmd_sampler_mask(p, rep, i, h, w, e->hmap);
+			lmd_sampler_mask(p, rep, h, w, e->hmap);
 			for (int y = 0; y < H; y++)
 				for (int x = 0; x < W; x++)
 					mk[(size_t)y * W + x] = (y < h && x < w) ? e->hmap[(size_t)y * w + x] : 1.0f;
@@ -412,13 +416,13 @@ lmd_err lmd_engine_score(lmd_engine *e, const lmd_params *p, int n, int h, int w
 	uint32_t stream = 0;
 	double ab = abar_k(e, p->steps - 1);
 	o->copy_chan(be, e->x, C, 0, e->x0, C, 0, B, C, (int)hw);
-	o->noise(be, e->z, len, p->seed, stream++);
+	o->noise(be, e->z, len, per, p->seed, stream++);
 	o->axpby(be, e->x, e->z, (float)sqrt(ab), (float)sqrt(1 - ab), len);
 	for (int i = 0; i < e->nmv; i++) {
 		int k = e->mv[i].k;
 		if (e->mv[i].down) {
 			double at = abar_k(e, k), ap = abar_k(e, k - 1);
-			o->noise(be, e->z, len, p->seed, stream++);
+			o->noise(be, e->z, len, per, p->seed, stream++);
 			o->replace(be, e->x, e->x0, e->mask, e->z, (float)sqrt(at), (float)sqrt(1 - at), len);
 			if (K) {
 				o->copy_chan(be, e->xin, C * (1 + K), 0, e->x, C, 0, B, C, (int)hw);
@@ -430,14 +434,14 @@ lmd_err lmd_engine_score(lmd_engine *e, const lmd_params *p, int n, int h, int w
 			double c1 = 1 - ap - sigma * sigma;
 			const lmd_buf *zz = NULL;
 			if (sigma > 0) {
-				o->noise(be, e->z, len, p->seed, stream++);
+				o->noise(be, e->z, len, per, p->seed, stream++);
 				zz = e->z;
 			}
 			o->ddim(be, e->x, e->eps, zz, (float)sqrt(at), (float)sqrt(1 - at), (float)sqrt(ap),
 			        (float)sqrt(c1 > 0 ? c1 : 0), (float)sigma, len);
 		} else {
 			double from = abar_k(e, k), to = abar_k(e, k + 1), ratio = to / from;
-			o->noise(be, e->z, len, p->seed, stream++);
+			o->noise(be, e->z, len, per, p->seed, stream++);
 			o->axpby(be, e->x, e->z, (float)sqrt(ratio), (float)sqrt(1 - ratio), len);
 		}
 	}

@@ -45,7 +45,7 @@ int lmd_sampler_moves(const lmd_params *p, lmd_move *mv, int max)
 	return n;
 }
 
-void lmd_sampler_mask(const lmd_params *p, int rep, int img, int h, int w, float *m)
+void lmd_sampler_mask(const lmd_params *p, int rep, int h, int w, float *m)
 {
 	size_t n = (size_t)h * w;
 	if (p->mask == LMD_MASK_CHECKERBOARD) {
@@ -68,12 +68,13 @@ void lmd_sampler_mask(const lmd_params *p, int rep, int img, int h, int w, float
 				m[(size_t)y * w + x] = 0.0f;
 		return;
 	}
-	/* patches: squares at Philox-drawn positions; stream keyed by image and attempt */
+	/* patches: squares at Philox-drawn positions; stream keyed by the attempt
+	 * only, so a frame's masks do not depend on its place in the batch */
 	int s = (h < w ? h : w) / 8;
 	if (s < 1)
 		s = 1;
 	size_t target = (size_t)(p->mask_frac * (double)n), covered = 0;
-	uint32_t stream = 0x80000000u | (uint32_t)(img * 1024 + rep);
+	uint32_t stream = 0x80000000u | (uint32_t)rep;
 	for (uint64_t b = 0; covered < target && b < 100000; b++) {
 		uint32_t c[4] = { (uint32_t)b, (uint32_t)(b >> 32), stream, 1 };
 		lmd_philox(c, (uint32_t)p->seed, (uint32_t)(p->seed >> 32));

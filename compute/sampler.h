@@ -28,6 +28,6 @@ typedef struct {
 int lmd_sampler_steps(const lmd_params *p, int *tau);
 /* Fills up to max moves; returns the count (max = 0 to count only). */
 int lmd_sampler_moves(const lmd_params *p, lmd_move *mv, int max);
-/* m[h*w]: 1 = known, 0 = to inpaint, for attempt rep of image img. */
-void lmd_sampler_mask(const lmd_params *p, int rep, int img, int h, int w, float *m);
+/* m[h*w]: 1 = known, 0 = to inpaint, for attempt rep (of any image). */
+void lmd_sampler_mask(const lmd_params *p, int rep, int h, int w, float *m);
 #endif

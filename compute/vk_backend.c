@@ -1002,26 +1002,29 @@ static void vk_attention(lmd_be *be, lmd_buf *y, const lmd_buf *qkv, int n, int 
 	       (uint64_t)n, 3 * 4);
 }
 
-static void noise(vkbe *v, lmd_buf *z, size_t len, uint64_t seed, uint32_t stream, uint32_t raw)
+static void noise(vkbe *v, lmd_buf *z, size_t len, size_t period, uint64_t seed, uint32_t stream,
+                  uint32_t raw)
 {
 	if (v->err || len == 0) return;
+	if (period < 1) { fail(v, LMD_ERR_ARG, "vulkan: noise: period 0"); return; }
 	if (!check_range(v, z, 0, len, "noise")) return;
-	struct { uint32_t off, len, slo, shi, stream, raw; } pc =
-		{ 0, (uint32_t)len, (uint32_t)seed, (uint32_t)(seed >> 32), stream, raw };
-	uint64_t g = ((len + 3) / 4 + WG - 1) / WG;
+	if (period > len) period = len;
+	struct { uint32_t off, len, slo, shi, stream, raw, period; } pc =
+		{ 0, (uint32_t)len, (uint32_t)seed, (uint32_t)(seed >> 32), stream, raw, (uint32_t)period };
+	uint64_t g = ((period + 3) / 4 + WG - 1) / WG;
 	if (g > v->max_stride_wg) g = v->max_stride_wg;
 	lmd_buf *bufs[NBIND] = { z };
 	record(v, P_NOISE, bufs, 1u, &pc, sizeof pc, g, 1, 1, -1);
 }
 
-static void vk_noise(lmd_be *be, lmd_buf *z, size_t len, uint64_t seed, uint32_t stream)
+static void vk_noise(lmd_be *be, lmd_buf *z, size_t len, size_t period, uint64_t seed, uint32_t stream)
 {
-	noise((vkbe *)be, z, len, seed, stream, 0);
+	noise((vkbe *)be, z, len, period, seed, stream, 0);
 }
 
 void lmd_vk_noise_raw(lmd_be *be, lmd_buf *z, size_t len, uint64_t seed, uint32_t stream)
 {
-	noise((vkbe *)be, z, len, seed, stream, 1);
+	noise((vkbe *)be, z, len, len, seed, stream, 1);
 }
 
 int lmd_vk_validation_errors(lmd_be *be) { vkbe *v = (vkbe *)be; return v->dbg ? v->val_errors : -1; }

@@ -8,6 +8,7 @@
  * out of range or overlapping, NaN/Inf weights, bad metadata — and must be
  * rejected with LMD_ERR_FORMAT and a message naming the culprit.
  * The architecture itself is checked against PyTorch by tests/test_parity.py.
+ * Also: a frame scores the same alone or anywhere in a batch.
  */
 #include <math.h>
 #include <stdio.h>
@@ -299,8 +300,8 @@ TEST(masks)
 	lmd_params p;
 	lmd_params_default(&p);
 	float a[40 * 40], b[40 * 40];
-	lmd_sampler_mask(&p, 0, 0, 30, 17, a);
-	lmd_sampler_mask(&p, 1, 0, 30, 17, b);
+	lmd_sampler_mask(&p, 0, 30, 17, a);
+	lmd_sampler_mask(&p, 1, 30, 17, b);
 	int zeros = 0;
 	for (int i = 0; i < 30 * 17; i++) {
 		CHECK(a[i] + b[i] == 1.0f, "attempts 0 and 1 are not complementary at %d", i);
@@ -308,14 +309,14 @@ TEST(masks)
 	}
 	CHECK(zeros > 30 * 17 / 3 && zeros < 2 * 30 * 17 / 3, "checkerboard covers %d of %d", zeros, 30 * 17);
 	REQUIRE(lmd_params_set(&p, "mask", "center:0.25") == LMD_OK, "center");
-	lmd_sampler_mask(&p, 0, 0, 40, 40, a);
+	lmd_sampler_mask(&p, 0, 40, 40, a);
 	zeros = 0;
 	for (int i = 0; i < 1600; i++)
 		zeros += a[i] == 0;
 	CHECK(zeros == 400 && a[0] == 1 && a[20 * 40 + 20] == 0, "center box: %d pixels", zeros);
 	REQUIRE(lmd_params_set(&p, "mask", "patches:0.3") == LMD_OK, "patches");
-	lmd_sampler_mask(&p, 0, 0, 40, 40, a);
-	lmd_sampler_mask(&p, 1, 0, 40, 40, b);
+	lmd_sampler_mask(&p, 0, 40, 40, a);
+	lmd_sampler_mask(&p, 1, 40, 40, b);
 	int za = 0, diff = 0;
 	for (int i = 0; i < 1600; i++) {
 		za += a[i] == 0;
@@ -370,6 +371,45 @@ TEST(distances)
 	CHECK(lmd_aggregate(LMD_AGG_MIN, v2, 3) == 1.0f, "min");
 }
 
+/* A frame's score and map do not depend on what else is in the batch or
+ * where: the daemon batches whatever frames its streams have ready. Both
+ * the checkerboard and the random-patch masks; CPU backend. */
+TEST(batch_position_invariance)
+{
+	enum { H = 24, W = 36, HW = H * W };
+	lmd_model *m = NULL;
+	REQUIRE(lmd_model_load("tests/fixtures/daemon-gray.safetensors", &m) == LMD_OK, "%s", lmd_errmsg());
+	lmd_engine *e = NULL;
+	REQUIRE(lmd_engine_new(m, LMD_BACKEND_CPU, -1, NULL, &e) == LMD_OK, "%s", lmd_errmsg());
+	static float img[3 * HW], map1[HW], map3[3 * HW];
+	srand(11);
+	for (int i = 0; i < 3 * HW; i++)
+		img[i] = (float)rand() / RAND_MAX;
+	static const char *masks[] = { "checkerboard:4", "patches:0.3" };
+	for (int k = 0; k < 2; k++) {
+		lmd_params p;
+		lmd_params_default(&p);
+		p.steps = 3;
+		p.reps = 2;
+		REQUIRE(lmd_params_set_mask(&p, masks[k]) == LMD_OK, "%s", lmd_errmsg());
+		/* frame A alone, then A at position 2 of [B, C, A] */
+		float s1, s3[3];
+		static float batch[3 * HW];
+		memcpy(batch, img + HW, 2 * HW * sizeof(float));
+		memcpy(batch + 2 * HW, img, HW * sizeof(float));
+		REQUIRE(lmd_engine_score(e, &p, 1, H, W, img, NULL, &s1, map1, NULL) == LMD_OK, "%s", lmd_errmsg());
+		REQUIRE(lmd_engine_score(e, &p, 3, H, W, batch, NULL, s3, map3, NULL) == LMD_OK, "%s", lmd_errmsg());
+		double md = 0;
+		for (int i = 0; i < HW; i++)
+			md = fmax(md, fabs(map1[i] - map3[2 * HW + i]));
+		CHECK(fabs(s1 - s3[2]) <= 1e-5 * fabs(s1) && md <= 1e-5, "%s: alone %.9g, at position 2 %.9g (map diff %g)",
+		      masks[k], s1, s3[2], md);
+		CHECK(s3[0] != s3[2], "%s: different frames scored the same (%g)", masks[k], s1);
+	}
+	lmd_engine_destroy(&e);
+	lmd_model_destroy(&m);
+}
+
 int main(void)
 {
 	RUN(valid_f32_and_f16);
@@ -382,5 +422,6 @@ int main(void)
 	RUN(masks);
 	RUN(params_text);
 	RUN(distances);
+	RUN(batch_position_invariance);
 	CHECK_EXIT();
 }

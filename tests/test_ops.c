@@ -413,20 +413,36 @@ TEST(copy_chan)
 TEST(noise)
 {
 	worst = 0;
-	static const struct { size_t len; uint64_t seed; uint32_t stream; } s[] = {
-		{ 1, 0, 0 }, { 7, 1, 2 }, { 1001, 0x123456789abcdefull, 7 }, { 1 << 20, 42, 0xffffffffu },
+	static const struct { size_t len, period; uint64_t seed; uint32_t stream; } s[] = {
+		{ 1, 1, 0, 0 }, { 7, 7, 1, 2 }, { 1001, 1001, 0x123456789abcdefull, 7 },
+		{ 1 << 20, 1 << 20, 42, 0xffffffffu },
+		/* repeats: odd periods, a partial last repeat, period > len */
+		{ 1001, 77, 3, 1 }, { 100003, 3 * 4097, 9, 4 }, { 10, 1, 5, 5 }, { 13, 100, 6, 6 },
 	};
 	for (size_t t = 0; t < sizeof s / sizeof *s; t++) {
 		size_t len = s[t].len;
 		float *zi = fvec(len, 1);
 		fill_nan(zi, 0, len);
 		pair z = mk(len, zi);
-		cpu->ops->noise(cpu, z.c, len, s[t].seed, s[t].stream);
-		vk->ops->noise(vk, z.v, len, s[t].seed, s[t].stream);
+		size_t per = s[t].period;
+		cpu->ops->noise(cpu, z.c, len, per, s[t].seed, s[t].stream);
+		vk->ops->noise(vk, z.v, len, per, s[t].seed, s[t].stream);
 		double e = cmp(&z);
 		note(e);
-		CHECK(e <= NMSE_NOISE, "noise len %zu seed %llx stream %u: nmse %g", len,
+		CHECK(e <= NMSE_NOISE, "noise len %zu period %zu seed %llx stream %u: nmse %g", len, per,
 		      (unsigned long long)s[t].seed, s[t].stream, e);
+		/* the repeats are exact copies of the first period */
+		float *zc = malloc(len * sizeof *zc);
+		REQUIRE(zc, "malloc");
+		CHECK(cpu->ops->download(cpu, z.c, 0, zc, len) == LMD_OK, "download");
+		size_t rbad = 0;
+		for (size_t i = per; i < len; i++) rbad += zc[i] != zc[i % per];
+		CHECK(rbad == 0, "noise len %zu period %zu: %zu repeated values differ", len, per, rbad);
+		free(zc);
+		if (per < len) {
+			rm(&z); free(zi);
+			continue;
+		}
 		/* the integer part, bit for bit */
 		lmd_vk_noise_raw(vk, z.v, len, s[t].seed, s[t].stream);
 		uint32_t *got = malloc(len * sizeof *got);
@@ -516,7 +532,7 @@ static void chain(void)
 		be->ops->attention(be, B(at), B(qkv), n, c, hw, 1.0f / sqrtf((float)c));
 		be->ops->copy_chan(be, B(cat), 2 * c, 0, B(at), c, 0, n, c, hw);
 		be->ops->copy_chan(be, B(cat), 2 * c, c, B(h1), c, 0, n, c, hw);
-		be->ops->noise(be, B(z), len, 5, 1);
+		be->ops->noise(be, B(z), len, len, 5, 1);
 		be->ops->conv2d(be, B(x), c, 0, B(cat), 2 * c, c, B(wt), B(b), B(z), n, c, h, w, c, 3, 1, 0);
 		be->ops->axpby(be, B(x), B(z), 0.5f, 0.25f, len);
 		#undef B
@@ -693,8 +709,8 @@ static int perf(void)
 		tc = TIME(cpu, 5, cpu->ops->ddim(cpu, x.c, y.c, NULL, 0.5f, 0.8f, 0.6f, 0.3f, 0.0f, len));
 		tv = TIME(vk, 5, vk->ops->ddim(vk, x.v, y.v, NULL, 0.5f, 0.8f, 0.6f, 0.3f, 0.0f, len));
 		perf_line("ddim 2M elements", 10.0 * len, tc, tv);
-		tc = TIME(cpu, 5, cpu->ops->noise(cpu, y.c, len, 1, 2));
-		tv = TIME(vk, 5, vk->ops->noise(vk, y.v, len, 1, 2));
+		tc = TIME(cpu, 5, cpu->ops->noise(cpu, y.c, len, len, 1, 2));
+		tv = TIME(vk, 5, vk->ops->noise(vk, y.v, len, len, 1, 2));
 		perf_line("noise 2M elements", 0, tc, tv);
 		rm(&x); rm(&g); rm(&y); free(xi); free(gi);
 	}

@@ -95,12 +95,13 @@ def inpaint(model, abar, images, S, reps, t0, seed=0, eta=0.0, blocks=8, jump=0,
     m = torch.from_numpy(m)[:, None].expand(B, C, H, W).double()
     tau = steps(S, t0)
     ab = lambda k: 1.0 if k < 0 else float(abar[tau[k]])  # noqa: E731
-    L = B * C * H * W
+    per = reps * C * H * W   # one image's attempts; every image gets the same noise
     stream = 0
 
     def z():
         nonlocal stream
-        v = torch.from_numpy(gauss(seed, stream, L).astype(np.float64)).reshape(B, C, H, W)
+        v = np.tile(gauss(seed, stream, per).astype(np.float64), n)
+        v = torch.from_numpy(v).reshape(B, C, H, W)
         stream += 1
         return v
 
