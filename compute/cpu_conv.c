@@ -45,6 +45,7 @@
 #endif
 
 #define VW 16 /* floats per kernel vector */
+#define PAD_MAX ((size_t)8 << 20) /* floats of padded input per pass (32 MiB) */
 typedef float v16 __attribute__((vector_size(64)));
 typedef float v16u __attribute__((vector_size(64), aligned(4), may_alias));
 
@@ -59,6 +60,7 @@ struct cpu_conv {
 	const char *isa;
 	tile_fn *tile;
 	int nth;
+	size_t pad_max;    /* floats of padded input per pass */
 	float *pad;        /* one image's padded input */
 	size_t pad_n;
 	float *wp;         /* repacked weights */
@@ -142,6 +144,11 @@ cpu_conv *cpu_conv_new(int nthreads)
 	else
 		c->co = 6, c->pv = 1, c->tile = tile_avx2, c->isa = "avx2";
 	c->nth = nthreads < 1 ? 1 : nthreads > 256 ? 256 : nthreads;
+	c->pad_max = PAD_MAX;
+	/* LMDD_CPU_CONV_PASS=1: one image per pass (tests exercise the split) */
+	const char *pass = getenv("LMDD_CPU_CONV_PASS");
+	if (pass && strcmp(pass, "1") == 0)
+		c->pad_max = 1;
 	return c;
 #else
 	(void)nthreads;
@@ -190,7 +197,12 @@ int cpu_conv3x3(cpu_conv *c, float *y, int y_cs, int y_co, const float *x, int x
 	const size_t flat = (size_t)h * pw;             /* output positions, padded coordinates */
 	const int nblk = (int)((flat + PX - 1) / PX), ncb = (cout + CO - 1) / CO;
 	const size_t slack = (size_t)nblk * PX + 2 * pw + 2 - flat; /* reads past the last plane */
-	if (!cpu_grow(&c->pad, &c->pad_n, (size_t)cin * plane + slack) ||
+	/* images per pass: all of them, unless their padded copies would pass
+	 * pad_max floats (large frames) */
+	size_t per_img = (size_t)cin * plane;
+	size_t fit = c->pad_max / per_img;
+	int nc = fit >= (size_t)n ? n : fit > 0 ? (int)fit : 1;
+	if (!cpu_grow(&c->pad, &c->pad_n, (size_t)nc * per_img + slack) ||
 	    !cpu_grow(&c->wp, &c->wp_n, (size_t)ncb * CO * cin * 9))
 		return -1;
 	for (int t = 0; t < c->nth; t++)
@@ -209,13 +221,14 @@ int cpu_conv3x3(cpu_conv *c, float *y, int y_cs, int y_co, const float *x, int x
 				}
 
 	float *pad = c->pad;
-	memset(pad + (size_t)cin * plane, 0, slack * sizeof(float));
-	for (int img = 0; img < n; img++) {
-		const float *xi = x + ((size_t)img * x_cs + x_co) * ihw;
+	for (int i0 = 0; i0 < n; i0 += nc) {
+		int ni = n - i0 < nc ? n - i0 : nc;
+		memset(pad + (size_t)ni * per_img, 0, slack * sizeof(float));
 		#pragma omp parallel for schedule(static) num_threads(c->nth)
-		for (int ci = 0; ci < cin; ci++) {
-			float *p = pad + (size_t)ci * plane;
-			const float *s = xi + (size_t)ci * ihw;
+		for (int q = 0; q < ni * cin; q++) {
+			int img = i0 + q / cin, ci = q % cin;
+			float *p = pad + (size_t)q * plane;
+			const float *s = x + ((size_t)img * x_cs + x_co + ci) * ihw;
 			memset(p, 0, (pw + 1) * sizeof(float));
 			for (int oy = 0; oy < h; oy++) {
 				/* row oy+1: [0] input row [0]; the trailing zero and the next
@@ -232,15 +245,15 @@ int cpu_conv3x3(cpu_conv *c, float *y, int y_cs, int y_co, const float *x, int x
 			}
 			memset(p + (size_t)(h + 1) * pw, 0, pw * sizeof(float));
 		}
-		/* The image as one flat row: output position o = oy*pw + ox reads
+		/* Each image as one flat row: output position o = oy*pw + ox reads
 		 * pad[o + ky*pw + kx], so blocks of PX positions run across row ends;
 		 * positions with ox >= wd (2 per row) are computed and dropped. */
 		#pragma omp parallel for schedule(dynamic, 2) num_threads(c->nth)
-		for (int item = 0; item < ncb * nblk; item++) {
-			int cb = item / nblk, blk = item % nblk;
+		for (int item = 0; item < ni * ncb * nblk; item++) {
+			int q = item / (ncb * nblk), cb = item / nblk % ncb, blk = item % nblk, img = i0 + q;
 			size_t o0 = (size_t)blk * PX, o1 = o0 + PX < flat ? o0 + PX : flat;
 			float *buf = c->row[omp_get_thread_num()];
-			c->tile(pad + o0, pw, plane, wp + (size_t)cb * cin * 9 * CO, cin, buf, PX);
+			c->tile(pad + (size_t)q * per_img + o0, pw, plane, wp + (size_t)cb * cin * 9 * CO, cin, buf, PX);
 			for (size_t o = o0; o < o1;) {
 				size_t oy = o / pw, ox = o % pw;
 				size_t end = oy * pw + wd < o1 ? oy * pw + wd : o1; /* this row's valid run */
@@ -253,9 +266,11 @@ int cpu_conv3x3(cpu_conv *c, float *y, int y_cs, int y_co, const float *x, int x
 						float *dst = y + ((size_t)img * y_cs + y_co + co) * hw + dpos;
 						if (r) {
 							const float *res = r + ((size_t)img * cout + co) * hw + dpos;
+							#pragma omp simd
 							for (size_t i = 0; i < nx; i++)
 								dst[i] = src[i] + bias + res[i];
 						} else {
+							#pragma omp simd
 							for (size_t i = 0; i < nx; i++)
 								dst[i] = src[i] + bias;
 						}
