@@ -29,6 +29,8 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "cli_engine.h"
+
 #include <cjson/cJSON.h>
 #include <ini.h>
 
@@ -676,7 +678,37 @@ void config_destroy(lmdd_config **pc)
 	*pc = NULL;
 }
 
-int config_read_calib(const char *path, double *threshold, char *err, size_t errlen)
+/* The first setting in which the sidecar's "params" differ from ours, as
+ * "steps 3 (the config: 10)", or "" when they agree. */
+static void calib_params_diff(const cJSON *have, const lmd_params *p, char *out, size_t outlen)
+{
+	cJSON *want = cli_params_json(p);
+	out[0] = 0;
+	for (const cJSON *w = want ? want->child : NULL; w && !out[0]; w = w->next) {
+		if (!strcmp(w->string, "nfe"))
+			continue;       /* derived from the others */
+		const cJSON *h = cJSON_GetObjectItemCaseSensitive(have, w->string);
+		char hv[64], wv[64];
+		if (cJSON_IsNumber(w))
+			snprintf(wv, sizeof wv, "%.17g", w->valuedouble);
+		else
+			snprintf(wv, sizeof wv, "%s", w->valuestring);
+		if (!h)
+			snprintf(hv, sizeof hv, "(missing)");
+		else if (cJSON_IsNumber(h))
+			snprintf(hv, sizeof hv, "%.17g", h->valuedouble);
+		else if (cJSON_IsString(h))
+			snprintf(hv, sizeof hv, "%s", h->valuestring);
+		else
+			snprintf(hv, sizeof hv, "(not a value)");
+		if (strcmp(hv, wv))
+			snprintf(out, outlen, "%s %s (the config: %s)", w->string, hv, wv);
+	}
+	cJSON_Delete(want);
+}
+
+int config_read_calib(const char *path, const lmd_params *p, double *threshold, char *err,
+                      size_t errlen)
 {
 	FILE *f = fopen(path, "r");
 	if (!f) {
@@ -693,9 +725,18 @@ int config_read_calib(const char *path, double *threshold, char *err, size_t err
 		return -1;
 	}
 	cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "threshold");
+	cJSON *have = cJSON_GetObjectItemCaseSensitive(j, "params");
+	char diff[200] = "";
+	if (p && cJSON_IsObject(have))
+		calib_params_diff(have, p, diff, sizeof diff);
 	int rc = 0;
 	if (!cJSON_IsNumber(t) || !isfinite(t->valuedouble) || t->valuedouble < 0) {
 		snprintf(err, errlen, "calibration '%s': no numeric \"threshold\" >= 0", path);
+		rc = -1;
+	} else if (diff[0]) {
+		snprintf(err, errlen, "calibration '%s' was measured with other sampler settings: %s; "
+		         "re-run lmdd calibrate with the config's settings, or set threshold per stream",
+		         path, diff);
 		rc = -1;
 	} else {
 		*threshold = t->valuedouble;

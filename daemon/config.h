@@ -86,8 +86,12 @@ lmdd_config *config_load(const char *path, int *nerr, char **errors);
 void config_destroy(lmdd_config **c);
 
 /* Threshold from a calibration sidecar (JSON object with "threshold").
- * Returns 0, or -1 with a message in err. */
-int config_read_calib(const char *path, double *threshold, char *err, size_t errlen);
+ * A threshold only means something for the sampler settings it was
+ * measured with: when the sidecar records them ("params", as written by
+ * lmdd calibrate) and p is not NULL, every one must equal p's (the first
+ * difference is named). Returns 0, or -1 with a message in err. */
+int config_read_calib(const char *path, const lmd_params *p, double *threshold, char *err,
+                      size_t errlen);
 
 /* Every stream must end up with a threshold: its own or the calibration's.
  * Appends "FILE:LINE: ..." errors; returns how many. */

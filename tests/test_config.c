@@ -262,12 +262,25 @@ TEST(calibration_file)
 	double t = -1;
 	snprintf(p, sizeof p, "%s/cal.json", dir);
 	write_file(p, "{\"threshold\": 0.0125, \"quantile\": 0.99, \"frames\": 500}");
-	CHECK(config_read_calib(p, &t, err, sizeof err) == 0 && t == 0.0125, "read: %s", err);
+	CHECK(config_read_calib(p, NULL, &t, err, sizeof err) == 0 && t == 0.0125, "read: %s", err);
 	write_file(p, "{\"thresh\": 1}");
-	CHECK(config_read_calib(p, &t, err, sizeof err) == -1 && strstr(err, "threshold"), "%s", err);
+	CHECK(config_read_calib(p, NULL, &t, err, sizeof err) == -1 && strstr(err, "threshold"), "%s", err);
 	write_file(p, "not json");
-	CHECK(config_read_calib(p, &t, err, sizeof err) == -1 && strstr(err, "not valid JSON"), "%s", err);
-	CHECK(config_read_calib("/nonexistent.json", &t, err, sizeof err) == -1, "missing");
+	CHECK(config_read_calib(p, NULL, &t, err, sizeof err) == -1 && strstr(err, "not valid JSON"), "%s", err);
+	CHECK(config_read_calib("/nonexistent.json", NULL, &t, err, sizeof err) == -1, "missing");
+	/* recorded sampler settings must match ours */
+	lmd_params lp;
+	lmd_params_default(&lp);
+	write_file(p, "{\"threshold\": 0.5, \"params\": {\"steps\": 10, \"reps\": 2, \"t0\": -1, \"eta\": 0, "
+	              "\"mask\": \"checkerboard:8\", \"jump\": 0, \"resample\": 0, \"distance\": \"mse\", "
+	              "\"pool\": \"mean\", \"agg\": \"median\", \"seed\": 0, \"nfe\": 20}}");
+	t = -1;
+	CHECK(config_read_calib(p, &lp, &t, err, sizeof err) == 0 && t == 0.5, "defaults match: %s", err);
+	lp.pool = LMD_POOL_MAX;
+	lp.pool_size = 9;
+	CHECK(config_read_calib(p, &lp, &t, err, sizeof err) == -1 && strstr(err, "pool mean (the config: max:9)"),
+	      "pool differs: %s", err);
+	CHECK(config_read_calib(p, NULL, &t, err, sizeof err) == 0, "no settings to compare: %s", err);
 
 	char mp[512];
 	snprintf(mp, sizeof mp, "%s/m.safetensors", dir);

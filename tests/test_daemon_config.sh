@@ -85,6 +85,16 @@ echo '{"thresh": 1}' >"$d/m.safetensors.calib.json"
 out=$("$LMDD" check-config "$d/calib.conf" 2>&1); rc=$?
 [ $rc -eq 78 ] && grep -q 'no numeric "threshold"' <<<"$out"
 check config_bad_calibration $? "rc=$rc $out"
+# a sidecar measured with other sampler settings is refused, naming the setting
+echo '{"threshold": 0.0042, "params": {"steps": 10, "reps": 2, "t0": -1, "eta": 0, "mask": "checkerboard:8", "jump": 0, "resample": 0, "distance": "mse", "pool": "mean", "agg": "median", "seed": 0}}' >"$d/m.safetensors.calib.json"
+out=$("$LMDD" check-config "$d/calib.conf" 2>&1); rc=$?
+[ $rc -eq 78 ] && grep -q "other sampler settings: steps 10 (the config: 3)" <<<"$out"
+check config_calibration_params_must_match $? "rc=$rc $out"
+# the same sidecar with the config's settings is accepted
+sed -i 's/"steps": 10/"steps": 3/' "$d/m.safetensors.calib.json"
+out=$("$LMDD" check-config "$d/calib.conf" 2>&1); rc=$?
+[ $rc -eq 0 ] && grep -q "threshold 0.0042" <<<"$out"
+check config_calibration_params_match $? "rc=$rc $out"
 
 # usage errors are 64, not 78
 "$LMDD" run --bogus >/dev/null 2>&1; rc=$?

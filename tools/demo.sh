@@ -38,19 +38,20 @@ mkdir -p "$OUT/events"
 OUT=$(cd "$OUT" && pwd)
 MODEL=$(cd "$(dirname "$MODEL")" && pwd)/$(basename "$MODEL")
 
-CALIB=$MODEL.calib.json
+# A threshold holds only for the sampler settings it was measured with (the
+# daemon refuses a sidecar made with others): the shipped
+# MODEL.calib.json is for the service's defaults, so the demo's few-step
+# settings get their own, made once on normal training frames.
+CALIB=$OUT/calib-s$STEPS-r$REPS-t$T0.json
 if [ ! -f "$CALIB" ]; then
-	CALIB=$OUT/calib.json
-	if [ ! -f "$CALIB" ]; then
-		echo "demo: no $MODEL.calib.json: calibrating on 8 normal training frames (steps $STEPS, reps $REPS)..."
-		mkdir -p "$OUT/calib-frames"
-		for c in 01 05 09 13; do
-			ffmpeg -v error -y -i "$PED2/train/$c.mkv" -vf "select='not(mod(n\,60))'" -vsync vfr \
-				-frames:v 2 "$OUT/calib-frames/train$c-%d.png"
-		done
-		"$LMDD" calibrate --model "$MODEL" --backend "$BACKEND" --steps "$STEPS" --reps "$REPS" \
-			--t0 "$T0" --out "$CALIB" "$OUT"/calib-frames/*.png
-	fi
+	echo "demo: calibrating the threshold on 8 normal training frames (steps $STEPS, reps $REPS, t0 $T0)..."
+	mkdir -p "$OUT/calib-frames"
+	for c in 01 05 09 13; do
+		ffmpeg -v error -y -i "$PED2/train/$c.mkv" -vf "select='not(mod(n\,60))'" -vsync vfr \
+			-frames:v 2 "$OUT/calib-frames/train$c-%d.png"
+	done
+	"$LMDD" calibrate --model "$MODEL" --backend "$BACKEND" --steps "$STEPS" --reps "$REPS" \
+		--t0 "$T0" --out "$CALIB" "$OUT"/calib-frames/*.png
 fi
 
 cat >"$OUT/lmdd.conf" <<EOF
