@@ -46,7 +46,9 @@ def main():
                 pass
 
     sub = du.Subscriber(ep)
-    dm = du.Daemon(conf, env={"NOTIFY_SOCKET": npath, "WATCHDOG_USEC": "2000000"})
+    # one engine thread: the heavy batch must outlast the 5.5 s watched below
+    # even on a many-core machine (~3.5 TFLOP; tens of seconds on one core)
+    dm = du.Daemon(conf, env={"NOTIFY_SOCKET": npath, "WATCHDOG_USEC": "2000000", "OMP_NUM_THREADS": "1"})
     try:
         ok = sub.wait_for(lambda: any(j["type"] == "start" for j, _ in sub.events()), 60)
         du.check("stop_event_opens", ok, dm.log()[-1500:])
