@@ -190,6 +190,15 @@ weights and step count; fresh optimizer and LR warm-up):
 {init_command}
 ```
 """
+    # tools/card_check.py's section (engine scores at a named step) survives
+    # the regeneration at each checkpoint
+    try:
+        with open(card_path) as f:
+            old = f.read()
+        if "\n## Engine check" in old:
+            text += "\n## Engine check" + old.split("\n## Engine check", 1)[1]
+    except OSError:
+        pass
     _atomic_write(card_path, lambda f: f.write(text.encode()))
 
 
