@@ -8,7 +8,7 @@ the evaluation used.
 
 The card is models/<name>/README.md of the evaluated model file. train.py
 regenerates the rest of the card at each checkpoint and keeps this section
-(it names the step it was measured at).
+(it names the step it was measured at) and a hand-written "## Notes" before it.
 """
 import csv
 import json

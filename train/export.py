@@ -190,13 +190,14 @@ weights and step count; fresh optimizer and LR warm-up):
 {init_command}
 ```
 """
-    # tools/card_check.py's section (engine scores at a named step) survives
-    # the regeneration at each checkpoint
+    # hand-written "## Notes" and tools/card_check.py's "## Engine check"
+    # (engine scores at a named step) survive the regeneration at each checkpoint
     try:
         with open(card_path) as f:
             old = f.read()
-        if "\n## Engine check" in old:
-            text += "\n## Engine check" + old.split("\n## Engine check", 1)[1]
+        cut = [old.find(m) for m in ("\n## Notes", "\n## Engine check") if m in old]
+        if cut:
+            text += old[min(cut):]
     except OSError:
         pass
     _atomic_write(card_path, lambda f: f.write(text.encode()))

@@ -102,10 +102,11 @@ def test_train_export_reload(tmp_path):
 
     # the card's "Engine check" section (tools/card_check.py) survives regeneration
     card = tmp_path / "pub" / "README.md"
-    card.write_text(card.read_text() + "\n## Engine check\n\n- AUROC 0.5 at step 3\n")
+    card.write_text(card.read_text() + "\n## Notes\n\nheld-out split\n\n## Engine check\n\n- AUROC 0.5 at step 3\n")
     export.write_card(str(card), meta, 123, "CMD-X", "RESUME-X", "INIT-X")
     txt = card.read_text()
     assert "- AUROC 0.5 at step 3" in txt and txt.count("## Engine check") == 1 and "CMD-X" in txt
+    assert txt.count("held-out split") == 1
 
     warm = train.run(["--data", str(imgs), "--out", str(tmp_path / "warm"), "--max-steps", "5",
                       "--init", str(out / "model.safetensors"),
