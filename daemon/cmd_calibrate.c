@@ -19,10 +19,12 @@
 #include <cjson/cJSON.h>
 #include "cli.h"
 #include "cli_engine.h"
+#include "clock.h"
 
 typedef struct {
 	float *v;
 	size_t n, cap;
+	int64_t t0, shown;  /* start, last progress line (mono_us) */
 } calib_ctx;
 
 static int collect(void *vctx, const char *input, int64_t frame, float score,
@@ -38,8 +40,13 @@ static int collect(void *vctx, const char *input, int64_t frame, float score,
 		c->cap = cap;
 	}
 	c->v[c->n++] = score;
-	if (c->n % 100 == 0)
-		fprintf(stderr, "\rcalibrate: %zu frames scored", c->n);
+	/* a line every 10 s (a big model on a CPU scores a frame in seconds) */
+	int64_t now = mono_us();
+	if (now - c->shown >= 10000000) {
+		fprintf(stderr, "calibrate: %zu frames scored, %.2f s per frame\n", c->n,
+		        (double)(now - c->t0) / 1e6 / (double)c->n);
+		c->shown = now;
+	}
 	return 0;
 }
 
@@ -109,9 +116,10 @@ int cmd_calibrate(int argc, char **argv)
 	int rc = cli_engine_open(&o, &ce);
 	if (rc)
 		return rc;
-	calib_ctx c = { 0 };
+	calib_ctx c = { .t0 = mono_us() };
+	c.shown = c.t0;
 	rc = cli_score_inputs(&o, &ce, inputs, n, 0, collect, &c);
-	fprintf(stderr, "\rcalibrate: %zu frames scored\n", c.n);
+	fprintf(stderr, "calibrate: %zu frames scored\n", c.n);
 	if (!rc && c.n < 2) {
 		fprintf(stderr, "lmdd calibrate: need at least 2 frames, got %zu\n", c.n);
 		rc = EX_DATAERR;

@@ -96,6 +96,26 @@ out=$("$LMDD" check-config "$d/calib.conf" 2>&1); rc=$?
 [ $rc -eq 0 ] && grep -q "threshold 0.0042" <<<"$out"
 check config_calibration_params_match $? "rc=$rc $out"
 
+# lmdd calibrate writes a sidecar the daemon accepts at the same settings
+ffmpeg -v error -y -f lavfi -i "testsrc=s=96x64:r=10:d=0.6" -c:v ffv1 "$d/cal.mkv"
+out=$("$LMDD" calibrate --model "$FIX" --backend cpu --steps 3 --reps 2 --out "$d/fix.calib.json" "$d/cal.mkv" 2>&1); rc=$?
+ok=1
+[ $rc -eq 0 ] && grep -q "calibrate: 6 frames scored" <<<"$out" && /usr/bin/python3 -c "
+import json, sys
+j = json.load(open('$d/fix.calib.json'))
+assert j['frames'] == 6 and j['threshold'] > 0 and j['params']['steps'] == 3, j
+assert j['stats']['min'] <= j['stats']['p50'] <= j['threshold'] <= j['stats']['max'] + 1e-12, j['stats']
+" && ok=0
+sed -e "s|^model = .*|model = $FIX|" -e '/^threshold/d' -e "s|^\[daemon\]|[daemon]\ncalibration = $d/fix.calib.json|" "$d/good.conf" >"$d/cal.conf"
+out2=$("$LMDD" check-config "$d/cal.conf" 2>&1) || ok=1
+grep -q "calibration: $d/fix.calib.json" <<<"$out2" || ok=1
+check calibrate_writes_usable_sidecar $ok "rc=$rc $out $out2"
+# too few frames is a data error (65), and nothing is written
+ffmpeg -v error -y -f lavfi -i "testsrc=s=96x64:r=10:d=0.1" -c:v ffv1 "$d/one.mkv"
+"$LMDD" calibrate --model "$FIX" --backend cpu --steps 2 --out "$d/one.calib.json" "$d/one.mkv" >"$d/one.out" 2>&1; rc=$?
+[ $rc -eq 65 ] && grep -q "need at least 2 frames" "$d/one.out" && [ ! -e "$d/one.calib.json" ]
+check calibrate_too_few_frames_65 $? "rc=$rc $(cat "$d/one.out")"
+
 # usage errors are 64, not 78
 "$LMDD" run --bogus >/dev/null 2>&1; rc=$?
 [ $rc -eq 64 ]; check config_run_usage_64 $? "rc=$rc"
