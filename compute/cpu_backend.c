@@ -15,9 +15,8 @@
  *  - 3x3 stride-1 convolutions (most of the FLOPs; also those with the
  *    fused upsample) go to cpu_conv.c's direct AVX-512 / AVX2 kernels
  *    where the CPU has them; the GEMM path below is for the rest (stride
- *    2, 1x1) and for CPUs
- *    without AVX2 (or LMDD_CPU_CONV=gemm, which tests use to check one
- *    path against the other).
+ *    2, 1x1) and for CPUs without AVX2 (or LMDD_CPU_CONV=gemm, which tests
+ *    use to check one path against the other).
  *  - A 1x1 stride-1 conv needs no im2col: its input slice is the operand.
  *  - The nearest x2 upsample is folded into the im2col index arithmetic.
  *  - Everything else is OpenMP-parallel loops; reductions (GroupNorm,

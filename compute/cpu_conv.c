@@ -35,9 +35,9 @@
  * row with ox >= wd are computed into a row buffer and dropped. Summation order differs from the GEMM path and FMA
  * rounds once: results agree to float rounding (tests/test_ops.c).
  */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
-#include <omp.h>
 #include "cpu_conv.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -61,13 +61,14 @@ struct cpu_conv {
 	tile_fn *tile;
 	int nth;
 	size_t pad_max;    /* floats of padded input per pass */
-	float *pad;        /* one image's padded input */
+	float *pad;        /* the padded input of one pass (one or more images) */
 	size_t pad_n;
 	float *wp;         /* repacked weights */
 	size_t wp_n;
-	float *row[256];   /* per thread: CO x (PV*VW) row buffer */
-	size_t row_n[256];
 };
+
+/* The largest blocking (CO x PV*VW floats): a block's output, on the stack */
+#define TILE_MAX (6 * 4 * VW)
 
 #ifdef HAVE_KERNELS
 static inline __attribute__((always_inline)) void
@@ -143,7 +144,7 @@ cpu_conv *cpu_conv_new(int nthreads)
 		c->co = 6, c->pv = 4, c->tile = tile_avx512, c->isa = "avx512";
 	else
 		c->co = 6, c->pv = 1, c->tile = tile_avx2, c->isa = "avx2";
-	c->nth = nthreads < 1 ? 1 : nthreads > 256 ? 256 : nthreads;
+	c->nth = nthreads < 1 ? 1 : nthreads;
 	c->pad_max = PAD_MAX;
 	/* LMDD_CPU_CONV_PASS=1: one image per pass (tests exercise the split) */
 	const char *pass = getenv("LMDD_CPU_CONV_PASS");
@@ -163,8 +164,6 @@ void cpu_conv_destroy(cpu_conv **pc)
 		return;
 	free(c->pad);
 	free(c->wp);
-	for (int i = 0; i < 256; i++)
-		free(c->row[i]);
 	free(c);
 	*pc = NULL;
 }
@@ -205,9 +204,7 @@ int cpu_conv3x3(cpu_conv *c, float *y, int y_cs, int y_co, const float *x, int x
 	if (!cpu_grow(&c->pad, &c->pad_n, (size_t)nc * per_img + slack) ||
 	    !cpu_grow(&c->wp, &c->wp_n, (size_t)ncb * CO * cin * 9))
 		return -1;
-	for (int t = 0; t < c->nth; t++)
-		if (!cpu_grow(&c->row[t], &c->row_n[t], (size_t)CO * PX))
-			return -1;
+	assert(CO * PX <= TILE_MAX);
 
 	/* weights [cout][cin][9] -> [cb][cin][9][CO], zero past cout */
 	float *wp = c->wp;
@@ -252,7 +249,7 @@ int cpu_conv3x3(cpu_conv *c, float *y, int y_cs, int y_co, const float *x, int x
 		for (int item = 0; item < ni * ncb * nblk; item++) {
 			int q = item / (ncb * nblk), cb = item / nblk % ncb, blk = item % nblk, img = i0 + q;
 			size_t o0 = (size_t)blk * PX, o1 = o0 + PX < flat ? o0 + PX : flat;
-			float *buf = c->row[omp_get_thread_num()];
+			float buf[TILE_MAX] __attribute__((aligned(64)));
 			c->tile(pad + (size_t)q * per_img + o0, pw, plane, wp + (size_t)cb * cin * 9 * CO, cin, buf, PX);
 			for (size_t o = o0; o < o1;) {
 				size_t oy = o / pw, ox = o % pw;

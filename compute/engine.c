@@ -378,20 +378,23 @@ lmd_err lmd_engine_score(lmd_engine *e, const lmd_params *p, int n, int h, int w
 	lmd_be *be = e->be;
 	size_t hw = (size_t)H * W, img = (size_t)C * hw, len = (size_t)B * img, per = (size_t)R * img;
 
-	/* Lift: originals and masks, attempt-major within each image */
+	/* Lift: originals and masks, attempt-major within each image. Masks
+	 * depend on the attempt only: built for the first image, copied. */
+	for (int rep = 0; rep < R; rep++) {
+		float *mk = e->hmask + (size_t)rep * img;
+		lmd_sampler_mask(p, rep, h, w, e->hmap);
+		for (int y = 0; y < H; y++)
+			for (int x = 0; x < W; x++)
+				mk[(size_t)y * W + x] = (y < h && x < w) ? e->hmap[(size_t)y * w + x] : 1.0f;
+		for (int ch = 1; ch < C; ch++)
+			memcpy(mk + (size_t)ch * hw, mk, sizeof(float) * hw);
+	}
 	for (int i = 0; i < n; i++) {
 		pad_norm(images + (size_t)i * C * h * w, C, h, w, e->hx0 + (size_t)i * R * img, H, W);
 		for (int rep = 1; rep < R; rep++)
 			memcpy(e->hx0 + ((size_t)i * R + rep) * img, e->hx0 + (size_t)i * R * img, sizeof(float) * img);
-		for (int rep = 0; rep < R; rep++) {
-			float *mk = e->hmask + ((size_t)i * R + rep) * img;
-			lmd_sampler_mask(p, rep, h, w, e->hmap);
-			for (int y = 0; y < H; y++)
-				for (int x = 0; x < W; x++)
-					mk[(size_t)y * W + x] = (y < h && x < w) ? e->hmap[(size_t)y * w + x] : 1.0f;
-			for (int ch = 1; ch < C; ch++)
-				memcpy(mk + (size_t)ch * hw, mk, sizeof(float) * hw);
-		}
+		if (i > 0)
+			memcpy(e->hmask + (size_t)i * per, e->hmask, sizeof(float) * per);
 	}
 	if ((r = o->upload(be, e->x0, 0, e->hx0, len)) || (r = o->upload(be, e->mask, 0, e->hmask, len)))
 		return r;

@@ -29,11 +29,10 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "cli_engine.h"
-
 #include <cjson/cJSON.h>
 #include <ini.h>
 
+#include "cli_engine.h"
 #include "config.h"
 #include "log.h"
 

@@ -2,8 +2,9 @@
 /*
  * noise.comp — standard normal noise z[i] = lmd_gauss(seed, stream, i % period),
  * i < len (compute/rng.h). One invocation per Philox block of 4 elements
- * of the period, grid-stride loop; each writes its values to every repeat. raw = 1 writes the Philox uint32 outputs instead of the
- * normals (used only by tests/test_ops.c to check the bit-exact part).
+ * of the period, grid-stride loop; each writes its values to every repeat.
+ * raw = 1 writes the Philox uint32 outputs instead of the normals (used
+ * only by tests/test_ops.c to check the bit-exact part).
  */
 #extension GL_GOOGLE_include_directive : require
 #include "common.glsl"
