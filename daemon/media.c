@@ -202,6 +202,21 @@ static void hw_setup(lmd_media *m, const AVCodec *codec, const char *want)
 
 /* ---- open / close -------------------------------------------------------- */
 
+/* A software decoder context for st (used again when a hardware open
+ * fails): corrupt data is an error, not a concealed frame, so that it is
+ * counted; thread_count 0 = FFmpeg's choice. */
+static int dec_alloc(lmd_media *m, const AVCodec *codec, const AVStream *st)
+{
+	m->dec = avcodec_alloc_context3(codec);
+	if (!m->dec || avcodec_parameters_to_context(m->dec, st->codecpar) < 0)
+		return -1;
+	m->dec->opaque = m;
+	m->dec->pkt_timebase = st->time_base;
+	m->dec->err_recognition |= AV_EF_CRCCHECK | AV_EF_BITSTREAM | AV_EF_EXPLODE;
+	m->dec->thread_count = 0;
+	return 0;
+}
+
 lmd_err lmd_media_open(const char *url, const lmd_media_opts *o, lmd_media **out)
 {
 	char b[128];
@@ -324,15 +339,10 @@ lmd_err lmd_media_open(const char *url, const lmd_media_opts *o, lmd_media **out
 		m->fps = (a.num > 0 && a.den > 0 && av_q2d(a) <= 1000) ? av_q2d(a) : 0;
 	}
 
-	m->dec = avcodec_alloc_context3(codec);
-	if (!m->dec || avcodec_parameters_to_context(m->dec, st->codecpar) < 0) {
+	if (dec_alloc(m, codec, st)) {
 		lmd_media_close(&m);
 		return lmd_seterr(LMD_ERR_NOMEM, "%s: cannot set up decoder", url);
 	}
-	m->dec->opaque = m;
-	m->dec->pkt_timebase = st->time_base;
-	m->dec->err_recognition |= AV_EF_CRCCHECK | AV_EF_BITSTREAM | AV_EF_EXPLODE;
-	m->dec->thread_count = 0;
 	hw_setup(m, codec, o->hwaccel);
 	if (m->hw_device) {
 		m->dec->hw_device_ctx = av_buffer_ref(m->hw_device);
@@ -345,15 +355,10 @@ lmd_err lmd_media_open(const char *url, const lmd_media_opts *o, lmd_media **out
 		av_buffer_unref(&m->hw_device);
 		m->hw_pix_fmt = AV_PIX_FMT_NONE;
 		snprintf(m->hw_name, sizeof m->hw_name, "none");
-		m->dec = avcodec_alloc_context3(codec);
-		if (!m->dec || avcodec_parameters_to_context(m->dec, st->codecpar) < 0) {
+		if (dec_alloc(m, codec, st)) {
 			lmd_media_close(&m);
 			return lmd_seterr(LMD_ERR_NOMEM, "%s: cannot set up decoder", url);
 		}
-		m->dec->opaque = m;
-		m->dec->pkt_timebase = st->time_base;
-		m->dec->err_recognition |= AV_EF_CRCCHECK | AV_EF_BITSTREAM | AV_EF_EXPLODE;
-		m->dec->thread_count = 0;
 		ret = avcodec_open2(m->dec, codec, NULL);
 	}
 	if (ret < 0) {
