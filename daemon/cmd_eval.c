@@ -959,7 +959,7 @@ static const struct {
 	const char *vals[5];
 } sweep_factors[] = {
 	{ "steps", { "5", "10", "20", "50" } },
-	{ "reps", { "1", "2", "4" } },
+	{ "reps", { "1", "2", "4", "8" } },
 	{ "mask", { "checkerboard:4", "checkerboard:8", "checkerboard:16" } },
 	{ "distance", { "mse", "ssim" } },
 	{ "pool", { "mean", "max:9" } },
