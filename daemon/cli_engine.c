@@ -36,6 +36,7 @@ void cli_engine_defaults(cli_engine_opts *o)
 	o->backend = -1;
 	o->device = -1;
 	o->batch = 8;
+	o->every = 1;
 	lmd_params_default(&o->p);
 }
 
@@ -217,9 +218,13 @@ int cli_score_inputs(const cli_engine_opts *o, cli_engine *ce, char **inputs, in
 					memmove(hist, hist + img, sizeof(float) * img * (ce->K - 1));
 					memcpy(hist + (size_t)(ce->K - 1) * img, cur, sizeof(float) * img);
 				}
-				tags[count].input = inputs[in];
-				tags[count].frame = k++;
-				count++;
+				int64_t first = o->skip_context ? ce->K : 0;
+				if (k >= first && (k - first) % o->every == 0) {
+					tags[count].input = inputs[in];
+					tags[count].frame = k;
+					count++;
+				}
+				k++;
 			}
 			/* flush a full batch, or what is left after the last input (in == n) */
 			if (count == nb || (in == n && count)) {

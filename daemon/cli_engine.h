@@ -21,6 +21,12 @@ typedef struct {
 	int width, height;     /* 0 = the model's frame size */
 	int batch;
 	int quiet;
+	/* which decoded frames cli_score_inputs scores (the rest are decoded
+	 * only, as conditioning history): every `every`-th (default 1), and with
+	 * skip_context not the first K frames of an input, whose history would
+	 * be the frame itself repeated (calibration: a model that is shown the
+	 * answer scores too low) */
+	int every, skip_context;
 } cli_engine_opts;
 
 void cli_engine_defaults(cli_engine_opts *o);
@@ -49,7 +55,8 @@ typedef int (*cli_frame_fn)(void *ctx, const char *input, int64_t frame, float s
  * Decode every frame of every input, score in batches, call fn in order.
  * maps/recon: also compute them (slower to copy, same engine work).
  * For models with conditioning frames the previous frames of the same input
- * are passed (the first frame is repeated at the start of each input).
+ * are passed (the first frame is repeated at the start of each input, unless
+ * o->skip_context). Frame numbers passed to fn count every decoded frame.
  * Returns 0 or a sysexits code (the error already printed).
  */
 int cli_score_inputs(const cli_engine_opts *o, cli_engine *ce, char **inputs, int n,

@@ -10,6 +10,13 @@
  * quantile of the in-domain scores, so about fpr of normal frames alarm.
  * The file also records the sampler parameters (scores are only comparable
  * under the same ones), summary statistics and a histogram.
+ *
+ * --every N scores every N-th frame of each input (minutes of footage at
+ * seconds per frame on a CPU; neighbouring frames add little). With a model
+ * conditioned on K previous frames, the first K frames of each input are
+ * only history, as in the daemon: a frame whose history is itself repeated
+ * scores near zero and would pull the threshold down. Such a model needs
+ * videos (or sequences), not single images.
  */
 #include <math.h>
 #include <stdio.h>
@@ -74,6 +81,7 @@ int cmd_calibrate(int argc, char **argv)
 	char **inputs = argv + 1;
 	int n = 0;
 	cli_engine_defaults(&o);
+	o.skip_context = 1;
 	for (int i = 1; i < argc; i++) {
 		int r = cli_engine_arg(&o, argc, argv, &i);
 		if (r < 0)
@@ -81,9 +89,10 @@ int cmd_calibrate(int argc, char **argv)
 		if (r)
 			continue;
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			printf("usage: lmdd calibrate --model FILE [--out FILE] [--fpr F] INPUT...\n\n%s"
+			printf("usage: lmdd calibrate --model FILE [--out FILE] [--fpr F] [--every N] INPUT...\n\n%s"
 			       "  --out FILE            sidecar to write (default MODEL.calib.json)\n"
-			       "  --fpr F               false-alarm rate on normal frames (default 0.005)\n",
+			       "  --fpr F               false-alarm rate on normal frames (default 0.005)\n"
+			       "  --every N             score every N-th frame of each input (default 1)\n",
 			       cli_engine_help);
 			return 0;
 		}
@@ -96,6 +105,14 @@ int cmd_calibrate(int argc, char **argv)
 				fprintf(stderr, "lmdd calibrate: --fpr '%s': expected a number in (0, 1)\n", argv[i]);
 				return EX_USAGE;
 			}
+		} else if (!strcmp(argv[i], "--every") && i + 1 < argc) {
+			char *e;
+			long v = strtol(argv[++i], &e, 10);
+			if (*e || v < 1 || v > 1000000) {
+				fprintf(stderr, "lmdd calibrate: --every '%s': expected an integer in [1, 1000000]\n", argv[i]);
+				return EX_USAGE;
+			}
+			o.every = (int)v;
 		} else if (!strncmp(argv[i], "--", 2)) {
 			fprintf(stderr, "lmdd calibrate: unknown option '%s'\n", argv[i]);
 			return EX_USAGE;
@@ -121,7 +138,9 @@ int cmd_calibrate(int argc, char **argv)
 	rc = cli_score_inputs(&o, &ce, inputs, n, 0, collect, &c);
 	fprintf(stderr, "calibrate: %zu frames scored\n", c.n);
 	if (!rc && c.n < 2) {
-		fprintf(stderr, "lmdd calibrate: need at least 2 frames, got %zu\n", c.n);
+		fprintf(stderr, "lmdd calibrate: need at least 2 frames, got %zu%s\n", c.n,
+		        ce.K ? " (the model is conditioned on previous frames: the first of each input"
+		               " are history only, so give videos, not single images)" : "");
 		rc = EX_DATAERR;
 	}
 	if (rc)

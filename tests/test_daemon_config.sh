@@ -116,6 +116,28 @@ ffmpeg -v error -y -f lavfi -i "testsrc=s=96x64:r=10:d=0.1" -c:v ffv1 "$d/one.mk
 [ $rc -eq 65 ] && grep -q "need at least 2 frames" "$d/one.out" && [ ! -e "$d/one.calib.json" ]
 check calibrate_too_few_frames_65 $? "rc=$rc $(cat "$d/one.out")"
 
+# --every 2 scores frames 0, 2, 4 of the 6-frame clip; a bad value is a usage error
+out=$("$LMDD" calibrate --model "$FIX" --backend cpu --steps 2 --every 2 --out "$d/ev.calib.json" "$d/cal.mkv" 2>&1); rc=$?
+[ $rc -eq 0 ] && grep -q "calibrate: 3 frames scored" <<<"$out" && grep -q '"frames":[[:space:]]*3' "$d/ev.calib.json"
+check calibrate_every_n $? "rc=$rc $out"
+"$LMDD" calibrate --model "$FIX" --every 0 "$d/cal.mkv" >"$d/ev0.out" 2>&1; rc=$?
+[ $rc -eq 64 ] && grep -q -- "--every '0': expected an integer" "$d/ev0.out"
+check calibrate_every_bad_64 $? "rc=$rc $(cat "$d/ev0.out")"
+# a model conditioned on 2 previous frames: frames 0 and 1 of each input are
+# history only (6 frames -> 4 scored), and single images are refused
+if /usr/bin/python3 tests/make_model.py "$d/cond2.safetensors" --cond 2 --base 8 --mult 1,2 --attn "" \
+	--groups 4 --frame 64x96 >"$d/cond.out" 2>&1; then
+	out=$("$LMDD" calibrate --model "$d/cond2.safetensors" --backend cpu --steps 2 --out "$d/c2.calib.json" "$d/cal.mkv" 2>&1); rc=$?
+	[ $rc -eq 0 ] && grep -q "calibrate: 4 frames scored" <<<"$out"
+	check calibrate_cond_skips_history $? "rc=$rc $out"
+	ffmpeg -v error -y -i "$d/cal.mkv" -frames:v 2 "$d/still-%d.png"
+	out=$("$LMDD" calibrate --model "$d/cond2.safetensors" --backend cpu --steps 2 --out "$d/c3.calib.json" "$d/still-1.png" "$d/still-2.png" 2>&1); rc=$?
+	[ $rc -eq 65 ] && grep -q "give videos, not single images" <<<"$out" && [ ! -e "$d/c3.calib.json" ]
+	check calibrate_cond_single_images_65 $? "rc=$rc $out"
+else
+	check calibrate_cond_model_made 1 "$(tail -5 "$d/cond.out")"
+fi
+
 # usage errors are 64, not 78
 "$LMDD" run --bogus >/dev/null 2>&1; rc=$?
 [ $rc -eq 64 ]; check config_run_usage_64 $? "rc=$rc"
