@@ -12,8 +12,8 @@
 #   DEMO_FPS      analysis rate per stream (2)
 #   DEMO_SECONDS  stop after this long at most (60)
 #   DEMO_OUT      output folder (demo-out)
-# Without a calibration sidecar (<model>.calib.json) the demo calibrates on 8
-# frames of the Ped2 training clips with the same sampler settings first.
+# The demo calibrates its own threshold first, on a few frames of the Ped2
+# training clips with the same sampler settings.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=${B:-build}
@@ -44,14 +44,15 @@ MODEL=$(cd "$(dirname "$MODEL")" && pwd)/$(basename "$MODEL")
 # settings get their own, made once on normal training frames.
 CALIB=$OUT/calib-s$STEPS-r$REPS-t$T0.json
 if [ ! -f "$CALIB" ]; then
-	echo "demo: calibrating the threshold on 8 normal training frames (steps $STEPS, reps $REPS, t0 $T0)..."
+	echo "demo: calibrating the threshold on normal training frames (steps $STEPS, reps $REPS, t0 $T0)..."
 	mkdir -p "$OUT/calib-frames"
+	# 5-frame cuts (the frames are MJPEG: copied, not re-encoded), every 2nd
+	# frame scored: a model conditioned on 2 previous frames gets its history
 	for c in 01 05 09 13; do
-		ffmpeg -v error -y -i "$PED2/train/$c.mkv" -vf "select='not(mod(n\,60))'" -vsync vfr \
-			-frames:v 2 "$OUT/calib-frames/train$c-%d.png"
+		ffmpeg -v error -y -i "$PED2/train/$c.mkv" -frames:v 5 -c copy "$OUT/calib-frames/train$c.mkv"
 	done
 	"$LMDD" calibrate --model "$MODEL" --backend "$BACKEND" --steps "$STEPS" --reps "$REPS" \
-		--t0 "$T0" --out "$CALIB" "$OUT"/calib-frames/*.png
+		--t0 "$T0" --every 2 --out "$CALIB" "$OUT"/calib-frames/*.mkv
 fi
 
 cat >"$OUT/lmdd.conf" <<EOF
