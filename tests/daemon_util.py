@@ -53,6 +53,17 @@ def ffmpeg(*args):
     subprocess.run(["ffmpeg", "-v", "error", "-y", *args], check=True)
 
 
+def free_port(kind=None):
+    """A port on 127.0.0.1 that was free a moment ago (kind: socket type,
+    default TCP)."""
+    import socket
+    s = socket.socket(socket.AF_INET, kind or socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
 def make_clip(path, seconds=4, fps=10, anomaly=None, size="192x128"):
     """A grey noisy field; anomaly=(t0, t1) adds the moving noise patch."""
     bg = f"color=c=0x404040:s={size}:r={fps}:d={seconds}"

@@ -9,7 +9,6 @@ lmdd.status messages a subscriber receives.
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,14 +17,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import daemon_util as du  # noqa: E402
 
 SERVER = os.path.join(du.ROOT, "tools", "rtsp_server.py")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def start_server(port):
@@ -39,7 +30,7 @@ def main():
     d = du.tmpdir("lmdd-rtsp.")
     clip = os.path.join(d, "file.mkv")
     du.make_clip(clip, seconds=3)
-    port = free_port()
+    port = du.free_port()
     url = f"rtsp://127.0.0.1:{port}/cam"
     srv, ok = start_server(port)
     if not du.check("rtsp_server_starts", ok):
