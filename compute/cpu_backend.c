@@ -13,8 +13,8 @@
  *    adds bias and residual while scattering to NCHW. Small late-level
  *    images (8x8) thus still give OpenBLAS large products.
  *  - 3x3 stride-1 convolutions (most of the FLOPs; also those with the
- *    fused upsample) go to cpu_conv.c's direct AVX-512 / AVX2 kernels
- *    where the CPU has them; the GEMM path below is for the rest (stride
+ *    fused upsample) go to cpu_conv.c (Winograd F(4,3), AVX-512 / AVX2)
+ *    where the CPU has AVX2; the GEMM path below is for the rest (stride
  *    2, 1x1) and for CPUs without AVX2 (or LMDD_CPU_CONV=gemm, which tests
  *    use to check one path against the other).
  *  - A 1x1 stride-1 conv needs no im2col: its input slice is the operand.
@@ -58,7 +58,7 @@ typedef struct {
 typedef struct {
 	lmd_be be;
 	int nth;
-	cpu_conv *dc;           /* direct 3x3 kernels, NULL without AVX2/AVX-512 */
+	cpu_conv *dc;           /* 3x3 stride-1 convs, NULL without AVX2/AVX-512 */
 	char dev[64];
 	scratch s[MAX_THREADS]; /* one per OpenMP thread */
 } cpu_be;

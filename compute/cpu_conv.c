@@ -1,13 +1,43 @@
 /*
- * cpu_conv.c — direct 3x3 stride-1 convolution for the CPU backend.
+ * cpu_conv.c — 3x3 stride-1 convolution for the CPU backend: Winograd
+ * F(4x4,3x3) by default, and a direct kernel (few input channels, and
+ * LMDD_CPU_CONV=direct; see cpu_conv.h for the paths).
  *
  * Why not im2col + sgemm for this op: the U-Net's 3x3 convolutions have
  * few output channels (32-128), so a GEMM over an im2col matrix spends
  * most of its time copying — im2col writes 9x the input, OpenBLAS packs
  * that again, and each packed element then feeds only 2*Cout flops
- * (perf on the bench model: sgemm 45%, packing 23%, im2col 9%). Here the
- * input is copied once, zero-padded, and a register-blocked kernel reads
- * it in place:
+ * (perf on the bench model: sgemm 45%, packing 23%, im2col 9%).
+ *
+ * Winograd F(m x m, 3x3) (Lavin & Gray 2015): each m x m output tile is
+ * A^T [ (G g G^T) .* (B^T d B) ] A for the (m+2)^2 input patch d, so the
+ * 9*m^2 multiplies per (tile, ci, co) of a direct convolution become
+ * (m+2)^2: 4x fewer for m = 4, 2.25x for m = 2. Summed over ci, the
+ * elementwise products become one GEMM per transform element e:
+ *   M[e][tile][co] = sum_ci V[e][tile][ci] U[e][ci][co]
+ * Layout: the pass's input is first copied channels last, zero-padded
+ * ([img][row][col][cin rounded up to 16]: 16x16 blocks transposed in
+ * registers), so the transforms work on 16 channels per vector with no
+ * shuffles; the GEMM broadcasts V and loads 16 output channels of U per
+ * vector (AVX-512: 6 tiles x 64 channels or 12 x 32 in registers; AVX2:
+ * 3 x 32 or 6 x 16); the output transform gives 16 pixels x 16 channels,
+ * transposed in registers (4 rounds of vpermt2ps) and stored with the
+ * residual as 4-pixel rows. Work items are blocks of tb tiles (a multiple
+ * of 12, V + M within 512 KiB, i.e. in L2), tiles numbered across the
+ * pass's images, so 16x16 late levels still make full blocks. Weights
+ * are transformed per call (16 output channels per vector; ~2% of time).
+ *
+ * Measured (single thread, CPU time, bench shapes, 8 images, training
+ * jobs running): direct 47 GFLOP/s, F(2,3) 104, F(4,3) 131 (direct-
+ * equivalent flops); the gap F(4,3) / F(2,3) is smaller than 1.78x
+ * because the transforms and copies, not the GEMM, dominate at 32
+ * channels. F(4,3)'s rounding error is larger (normalised MSE vs float64
+ * ~1e-11 at 192 input channels, F(2,3) ~2e-13, direct ~1e-13): within
+ * tests/test_ops.c's 1e-10 and test_parity's 1e-4, so F(4,3).
+ *
+ * Direct kernel (below 8 input channels the Winograd paths pad to 16 and
+ * lose: conv_in 1->32 took 2.5x the direct time). The input is copied
+ * once, zero-padded, and a register-blocked kernel reads it in place:
  *
  *   for each (image, block of CO output channels, block of PV*16 positions)
  *     acc[CO][PV] (16-float vectors, all in registers)
@@ -18,24 +48,27 @@
  * broadcasts per 24 FMAs). AVX2+FMA: CO=6, PV=1 (the same code; each
  * 16-float vector is two ymm: 12 of 16 ymm accumulate). On the bench
  * model (make bench, 2-core Xeon, AVX-512) 6x4 and 12x2 ran ~85 GFLOP/s
- * (noisy), 8x2 ~55, 8x3 spilled registers. One generic kernel, inlined into per-ISA wrappers
- * with GCC's target attribute and picked with __builtin_cpu_supports, so
- * the binary still runs on any x86-64-v2 machine (there: the caller's
- * im2col path). Weights are repacked per call to [Cout/CO][Cin][9][CO]
- * (zero-filled past Cout) so broadcasts walk memory in order.
+ * (noisy), 8x2 ~55, 8x3 spilled registers. Weights are repacked per call
+ * to [Cout/CO][Cin][9][CO] (zero-filled past Cout) so broadcasts walk
+ * memory in order. Padding: each image's input is copied into planes of
+ * (h+2) rows of pw = wd + 2 floats, zero outside the image, and the plane
+ * is treated as one flat row: output (oy, ox) at o = oy*pw + ox reads
+ * pad[o + ky*pw + kx], so pixel blocks run across row ends (no waste on
+ * 8- or 23-pixel-wide late levels) and the kernel has no bounds checks;
+ * the 2 positions per row with ox >= wd are computed into a row buffer
+ * and dropped.
  *
+ * Both: one generic kernel, inlined into per-ISA wrappers with GCC's
+ * target attribute and picked with __builtin_cpu_supports, so the binary
+ * still runs on any x86-64-v2 machine (there: the caller's im2col path).
  * A fused nearest x2 upsample (the U-Net's up path) costs nothing extra:
- * the padded copy is simply made at twice the size.
- *
- * Padding: each image's input is copied into planes of (h+2) rows of
- * pw = wd + 2 floats, zero outside the image, and the plane is treated as
- * one flat row: output (oy, ox) at o = oy*pw + ox reads pad[o + ky*pw + kx],
- * so pixel blocks run across row ends (no waste on 8- or 23-pixel-wide
- * late levels) and the kernel has no bounds checks; the 2 positions per
- * row with ox >= wd are computed into a row buffer and dropped. Summation order differs from the GEMM path and FMA
- * rounds once: results agree to float rounding (tests/test_ops.c).
+ * the padded copy is simply made at twice the size. Inputs are copied in
+ * passes of whole images (at most 32 MiB each), so y may alias x. The
+ * summation order differs from the GEMM path: results agree to float
+ * rounding (tests/test_ops.c).
  */
 #include <assert.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cpu_conv.h"
@@ -48,6 +81,8 @@
 #define PAD_MAX ((size_t)8 << 20) /* floats of padded input per pass (32 MiB) */
 typedef float v16 __attribute__((vector_size(64)));
 typedef float v16u __attribute__((vector_size(64), aligned(4), may_alias));
+typedef float v4 __attribute__((vector_size(16)));
+typedef float v4u __attribute__((vector_size(16), aligned(4), may_alias));
 
 /* One block: CO output channels x PV*VW flat positions, all Cin.
  * in: the first channel's padded plane at the block's first position;
@@ -55,32 +90,101 @@ typedef float v16u __attribute__((vector_size(64), aligned(4), may_alias));
 typedef void tile_fn(const float *in, size_t pw, size_t plane, const float *w, int cin,
                      float *out, size_t ostride);
 
+/* Winograd sizes: input ih x iw (up: x2 to h x wd), cin channels (cinp:
+ * rounded up to 16), the channels-last copy ph x pw pixels x cinp */
+typedef struct {
+	int ih, iw, up, h, wd, cin, cinp, ph, pw;
+} wino_geom;
+
+/* One Winograd pass: what a block of tiles needs (see wino_block) */
+typedef struct {
+	const float *cl;       /* the pass's input, channels last, padded: [img][ph][pw][cinp] */
+	const float *u;        /* transformed weights [A*A][cin][cop] */
+	const float *bp;       /* bias, cop floats (zero past cout, or all zero) */
+	const float *r;
+	float *y;
+	int y_cs, y_co, img0;  /* img0: the pass's first image */
+	int cin, cinp, cout, cop, h, wd, th, tw, ph, pw;
+} wino_job;
+
+/* The per-ISA parts of the Winograd path:
+ * block: tiles t0 .. t0+nt-1 of the pass (image-major, then tile row, tile
+ *   column), all output channels; V: A*A*tb*cinp floats, M: A*A*tb*cop.
+ * in: the pass's channels-last input of one image and 16 channels (see
+ *   wino_in).
+ * wt: U for input channels ci0 .. ci1-1 (see conv_wino). */
+typedef struct {
+	void (*block)(const wino_job *jb, int t0, int nt, float *V, float *M, int tb);
+	void (*in)(float *d, const float *s, const wino_geom *gm, int nci);
+	void (*wt)(const float *w, float *u, int cin, int cout, int cop, int ci0, int ci1);
+	const char *isa;
+} wino_ops;
+
 struct cpu_conv {
-	int co, pv;        /* kernel blocking */
+	int co, pv;        /* direct kernel blocking */
+	int m;             /* Winograd output tile F(m x m, 3x3); 0: the direct kernel */
 	const char *isa;
 	tile_fn *tile;
+	const wino_ops *wino;
 	int nth;
 	size_t pad_max;    /* floats of padded input per pass */
 	float *pad;        /* the padded input of one pass (one or more images) */
 	size_t pad_n;
-	float *wp;         /* repacked weights */
+	float *wp;         /* repacked (direct) or transformed (Winograd) weights */
 	size_t wp_n;
+	float *ws;         /* Winograd: each thread's V and M */
+	size_t ws_n;
 };
 
 /* The largest blocking (CO x PV*VW floats): a block's output, on the stack */
 #define TILE_MAX (6 * 4 * VW)
 
 #ifdef HAVE_KERNELS
+/* The register blocks of both kernels: R x P vectors of 16 */
+static inline __attribute__((always_inline)) void acc_zero(v16 acc[12][4], const int R, const int P)
+{
+	#pragma GCC unroll 12
+	for (int j = 0; j < R; j++)
+		#pragma GCC unroll 4
+		for (int p = 0; p < P; p++)
+			acc[j][p] = (v16){0};
+}
+
+/* row j to out + j*rs */
+static inline __attribute__((always_inline)) void
+acc_store(v16 acc[12][4], float *out, size_t rs, const int R, const int P)
+{
+	#pragma GCC unroll 12
+	for (int j = 0; j < R; j++)
+		#pragma GCC unroll 4
+		for (int p = 0; p < P; p++)
+			*(v16u *)(out + j * rs + p * VW) = acc[j][p];
+}
+
+/* acc[j][p] += s[j*ss] * x[p*16 .. p*16+15] */
+static inline __attribute__((always_inline)) void
+acc_fma(v16 acc[12][4], const float *x, const float *s, size_t ss, const int R, const int P)
+{
+	v16 xv[4];
+	#pragma GCC unroll 4
+	for (int p = 0; p < P; p++)
+		xv[p] = *(const v16u *)(x + p * VW);
+	#pragma GCC unroll 12
+	for (int j = 0; j < R; j++) {
+		float b = s[j * ss];  /* a broadcast load (a (v16){0} + b would be a real add) */
+		v16 bv = {b, b, b, b, b, b, b, b, b, b, b, b, b, b, b, b};
+		#pragma GCC unroll 4
+		for (int p = 0; p < P; p++)
+			acc[j][p] += xv[p] * bv;
+	}
+}
+
 static inline __attribute__((always_inline)) void
 tile_generic(const float *in, size_t pw, size_t plane, const float *w, int cin,
              float *out, size_t ostride, const int CO, const int PV)
 {
 	v16 acc[12][4];
-	#pragma GCC unroll 12
-	for (int j = 0; j < CO; j++)
-		#pragma GCC unroll 4
-		for (int p = 0; p < PV; p++)
-			acc[j][p] = (v16){0};
+	acc_zero(acc, CO, PV);
 	for (int ci = 0; ci < cin; ci++, in += plane, w += 9 * CO) {
 		#pragma GCC unroll 3
 		for (int ky = 0; ky < 3; ky++) {
@@ -88,26 +192,11 @@ tile_generic(const float *in, size_t pw, size_t plane, const float *w, int cin,
 			for (int kx = 0; kx < 3; kx++) {
 				const float *r = in + (size_t)ky * pw + kx;
 				const float *wk = w + (ky * 3 + kx) * CO;
-				v16 xv[4];
-				#pragma GCC unroll 4
-				for (int p = 0; p < PV; p++)
-					xv[p] = *(const v16u *)(r + p * VW);
-				#pragma GCC unroll 12
-				for (int j = 0; j < CO; j++) {
-					float s = wk[j];  /* a broadcast load (a (v16){0} + s would be a real add) */
-					v16 bw = {s, s, s, s, s, s, s, s, s, s, s, s, s, s, s, s};
-					#pragma GCC unroll 4
-					for (int p = 0; p < PV; p++)
-						acc[j][p] += xv[p] * bw;
-				}
+				acc_fma(acc, r, wk, 1, CO, PV);
 			}
 		}
 	}
-	#pragma GCC unroll 12
-	for (int j = 0; j < CO; j++)
-		#pragma GCC unroll 4
-		for (int p = 0; p < PV; p++)
-			*(v16u *)(out + j * ostride + p * VW) = acc[j][p];
+	acc_store(acc, out, ostride, CO, PV);
 }
 
 __attribute__((target("avx512f,fma"))) static void
@@ -123,17 +212,362 @@ tile_avx2(const float *in, size_t pw, size_t plane, const float *w, int cin, flo
 }
 #endif
 
+#ifdef HAVE_KERNELS
+/* ---- Winograd F(m x m, 3x3), m = 4 or 2 (A = m + 2 points) ----------------
+ * 1-D transforms, all of stride-free arrays: B^T (input), A^T (output).
+ * F(4,3) uses Lavin's points 0, +-1, +-2; F(2,3) 0, +-1. */
+static inline __attribute__((always_inline)) void wino_bt(const v16 *x, v16 *o, const int m)
+{
+	if (m == 4) {
+		v16 t1 = x[4] - 4.0f * x[2], t2 = x[3] - 4.0f * x[1];
+		v16 t3 = x[4] - x[2], t4 = 2.0f * (x[3] - x[1]);
+		o[0] = 4.0f * x[0] - 5.0f * x[2] + x[4];
+		o[1] = t1 + t2;
+		o[2] = t1 - t2;
+		o[3] = t3 + t4;
+		o[4] = t3 - t4;
+		o[5] = 4.0f * x[1] - 5.0f * x[3] + x[5];
+	} else {
+		o[0] = x[0] - x[2];
+		o[1] = x[1] + x[2];
+		o[2] = x[2] - x[1];
+		o[3] = x[1] - x[3];
+	}
+}
+
+static inline __attribute__((always_inline)) void wino_at(const v16 *x, v16 *o, const int m)
+{
+	if (m == 4) {
+		v16 s12 = x[1] + x[2], d12 = x[1] - x[2], s34 = x[3] + x[4], d34 = x[3] - x[4];
+		o[0] = x[0] + s12 + s34;
+		o[1] = d12 + 2.0f * d34;
+		o[2] = s12 + 4.0f * s34;
+		o[3] = d12 + 8.0f * d34 + x[5];
+	} else {
+		o[0] = x[0] + x[1] + x[2];
+		o[1] = x[1] - x[2] - x[3];
+	}
+}
+
+/* The separable 2-D transform of an A x A grid of vectors at in + i*si +
+ * j*sj: out[k][l] = sum_ij T[k][i] in[i][j] T[l][j], T = B^T (A x A) when
+ * bt, else A^T (m x A) */
+static inline __attribute__((always_inline)) void
+wino_2d(const float *in, size_t si, size_t sj, v16 out[6][6], const int m, const int bt)
+{
+	const int A = m + 2, no = bt ? A : m;
+	v16 s[6][6];
+	#pragma GCC unroll 6
+	for (int i = 0; i < A; i++) {
+		v16 d[6];
+		#pragma GCC unroll 6
+		for (int j = 0; j < A; j++)
+			d[j] = *(const v16 *)(in + i * si + j * sj);
+		if (bt)
+			wino_bt(d, s[i], m);
+		else
+			wino_at(d, s[i], m);
+	}
+	#pragma GCC unroll 6
+	for (int l = 0; l < no; l++) {
+		v16 col[6], o[6];
+		#pragma GCC unroll 6
+		for (int i = 0; i < A; i++)
+			col[i] = s[i][l];
+		if (bt)
+			wino_bt(col, o, m);
+		else
+			wino_at(col, o, m);
+		#pragma GCC unroll 6
+		for (int k = 0; k < no; k++)
+			out[k][l] = o[k];
+	}
+}
+
+/* M[t][co] (+)= sum_ci V[t][ci] U[ci][co] for J tiles x P*VW channels:
+ * J*P accumulators, P loads of U and J broadcasts of V per ci. */
+static inline __attribute__((always_inline)) void
+wino_gemm(const float *v, size_t vs, const float *u, size_t us, float *m, size_t ms, int k,
+          const int J, const int P)
+{
+	v16 acc[12][4];
+	acc_zero(acc, J, P);
+	for (int ci = 0; ci < k; ci++, u += us) {
+		acc_fma(acc, u, v + ci, vs, J, P);
+	}
+	acc_store(acc, m, ms, J, P);
+}
+
+/* wino_gemm over ntr tiles (J at a time) and output channels co, co+16P,
+ * ... while P*16 fit in cop; returns the first channel left */
+static inline __attribute__((always_inline)) size_t
+wino_gemm_cols(const float *ve, const float *ue, float *me, size_t cinp, size_t cop, int cin, int ntr,
+               size_t co, const int J, const int P)
+{
+	for (; co + P * VW <= cop; co += P * VW)
+		for (int t = 0; t < ntr; t += J)
+			wino_gemm(ve + t * cinp, cinp, ue + co, cop, me + t * cop + co, cop, cin, J, P);
+	return co;
+}
+
+/* a[r][l] -> a[l][r] for 16 vectors of 16: four rounds, round b swapping
+ * bit b of the row index with bit b of the lane index (vpermt2ps each) */
+static inline __attribute__((always_inline)) void transpose16(v16 *a)
+{
+	typedef int v16i __attribute__((vector_size(64)));
+	static const v16i lo[4] = {
+		{0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30},
+		{0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29},
+		{0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27},
+		{0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23},
+	};
+	static const v16i hi[4] = {
+		{1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31},
+		{2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31},
+		{4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31},
+		{8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31},
+	};
+	#pragma GCC unroll 4
+	for (int s = 3; s >= 0; s--) {
+		int bit = 1 << s;
+		#pragma GCC unroll 16
+		for (int r = 0; r < 16; r++)
+			if (!(r & bit)) {
+				v16 x0 = a[r], x1 = a[r + bit];
+				a[r] = __builtin_shuffle(x0, x1, lo[s]);
+				a[r + bit] = __builtin_shuffle(x0, x1, hi[s]);
+			}
+	}
+}
+
+static inline __attribute__((always_inline)) void
+wino_block(const wino_job *jb, int t0, int nt, float *V, float *Mt, int tb, const int m, const int wide)
+{
+	const int A = m + 2, A2 = A * A, tpi = jb->th * jb->tw;
+	const size_t cinp = (size_t)jb->cinp, cop = (size_t)jb->cop, pw = (size_t)jb->pw;
+	const size_t hw = (size_t)jb->h * jb->wd;
+	/* 1. input transform: V[e][t][cinp] = (B^T d B)[e] of each tile d */
+	for (int t = 0; t < nt; t++) {
+		int g = t0 + t, q = g / tpi, ty = g % tpi / jb->tw, tx = g % jb->tw;
+		const float *base = jb->cl + (((size_t)q * jb->ph + (size_t)ty * m) * pw + (size_t)tx * m) * cinp;
+		for (size_t c = 0; c < cinp; c += VW) {
+			v16 o[6][6];
+			wino_2d(base + c, pw * cinp, cinp, o, m, 1);
+			#pragma GCC unroll 6
+			for (int k = 0; k < A; k++)
+				#pragma GCC unroll 6
+				for (int l = 0; l < A; l++)
+					*(v16 *)(V + ((size_t)(k * A + l) * tb + t) * cinp + c) = o[k][l];
+		}
+	}
+	/* tiles up to the next multiple of 12 (tb is one) go through the GEMM too */
+	int ntr = (nt + 11) / 12 * 12;
+	for (int e = 0; e < A2; e++)
+		memset(V + ((size_t)e * tb + nt) * cinp, 0, (size_t)(ntr - nt) * cinp * sizeof(float));
+	/* 2. one GEMM per transform element: M[e] = V[e] U[e] */
+	for (int e = 0; e < A2; e++) {
+		const float *ve = V + (size_t)e * tb * cinp, *ue = jb->u + (size_t)e * jb->cin * cop;
+		float *me = Mt + (size_t)e * tb * cop;
+		if (wide) {
+			size_t co = wino_gemm_cols(ve, ue, me, cinp, cop, jb->cin, ntr, 0, 6, 4);
+			co = wino_gemm_cols(ve, ue, me, cinp, cop, jb->cin, ntr, co, 12, 2);
+			wino_gemm_cols(ve, ue, me, cinp, cop, jb->cin, ntr, co, 12, 1);
+		} else {
+			size_t co = wino_gemm_cols(ve, ue, me, cinp, cop, jb->cin, ntr, 0, 3, 2);
+			wino_gemm_cols(ve, ue, me, cinp, cop, jb->cin, ntr, co, 6, 1);
+		}
+	}
+	/* 3. output transform Y = A^T M A, + bias + residual, to NCHW */
+	for (int t = 0; t < nt; t++) {
+		int g = t0 + t, q = g / tpi, ty = g % tpi / jb->tw, tx = g % jb->tw, img = jb->img0 + q;
+		int oy0 = ty * m, ox0 = tx * m;
+		int ny = jb->h - oy0 < m ? jb->h - oy0 : m, nx = jb->wd - ox0 < m ? jb->wd - ox0 : m;
+		for (int c = 0; c < jb->cout; c += VW) {
+			v16 o[6][6], yv[16];
+			wino_2d(Mt + (size_t)t * cop + c, (size_t)A * tb * cop, (size_t)tb * cop, o, m, 0);
+			#pragma GCC unroll 4
+			for (int i = 0; i < m; i++)
+				#pragma GCC unroll 4
+				for (int j = 0; j < m; j++)
+					yv[i * m + j] = o[i][j];
+			/* + bias; yv[pixel][channel] -> tr[channel][pixel] */
+			v16 bv = *(const v16 *)(jb->bp + c);
+			float tr[16][16] __attribute__((aligned(64)));
+			if (m == 4) {
+				#pragma GCC unroll 16
+				for (int p = 0; p < 16; p++)
+					yv[p] += bv;
+				transpose16(yv);
+				#pragma GCC unroll 16
+				for (int i = 0; i < 16; i++)
+					*(v16 *)tr[i] = yv[i];
+			} else {
+				float pc[4][16] __attribute__((aligned(64)));
+				for (int p = 0; p < 4; p++)
+					*(v16 *)pc[p] = yv[p] + bv;
+				for (int cc = 0; cc < VW; cc++)
+					for (int p = 0; p < 4; p++)
+						tr[cc][p] = pc[p][cc];
+			}
+			int ncc = jb->cout - c < VW ? jb->cout - c : VW;
+			for (int cc = 0; cc < ncc; cc++) {
+				int co = c + cc;
+				size_t off = (size_t)oy0 * jb->wd + ox0;
+				float *dst = jb->y + ((size_t)img * jb->y_cs + jb->y_co + co) * hw + off;
+				const float *res = jb->r ? jb->r + ((size_t)img * jb->cout + co) * hw + off : NULL;
+				for (int i = 0; i < ny; i++, dst += jb->wd) {
+					const float *src = tr[cc] + i * m;
+					if (m == 4 && nx == 4) {
+						v4 o = *(const v4 *)src;
+						if (res)
+							o += *(const v4u *)(res + (size_t)i * jb->wd);
+						*(v4u *)dst = o;
+					} else if (res) {
+						for (int j = 0; j < nx; j++)
+							dst[j] = src[j] + res[(size_t)i * jb->wd + j];
+					} else {
+						for (int j = 0; j < nx; j++)
+							dst[j] = src[j];
+					}
+				}
+			}
+		}
+	}
+}
+
+/* wino_ops.in, generic: one image's channels ci .. ci+15 (nci < 16 of
+ * them real: zero past) to channels last, zero-padded; 16 channels x 16
+ * pixels at a time, transposed in registers (the tails through a
+ * zero-filled block). One 16-channel chunk over all rows: 16 sequential
+ * input streams (row by row over all channels: too many streams for the
+ * prefetchers, and the copy took 10% of the bench). */
+static inline __attribute__((always_inline)) void
+wino_in(float *d, const float *s, const wino_geom *gm, int nci)
+{
+	typedef float v8u __attribute__((vector_size(32), aligned(4), may_alias));
+	const size_t cinp = (size_t)gm->cinp, ihw = (size_t)gm->ih * gm->iw;
+	const int up = gm->up, wd = gm->wd;
+	for (int Y = 0; Y < gm->ph; Y++) {
+		float *dr = d + (size_t)Y * gm->pw * cinp;
+		int oy = Y - 1;
+		if (oy < 0 || oy >= gm->h) {
+			for (int X = 0; X < gm->pw; X++)
+				*(v16 *)(dr + X * cinp) = (v16){0};
+			continue;
+		}
+		*(v16 *)dr = (v16){0};
+		for (int X = wd + 1; X < gm->pw; X++)
+			*(v16 *)(dr + X * cinp) = (v16){0};
+		const float *sr = s + (size_t)(oy >> up) * gm->iw;
+		dr += cinp;
+		for (int ox = 0; ox < wd; ox += VW) {
+			int nx = wd - ox < VW ? wd - ox : VW;
+			v16 a[16];
+			if (nx == VW && nci == VW) {
+				#pragma GCC unroll 16
+				for (int k = 0; k < 16; k++) {
+					if (up) {
+						v8u h = *(const v8u *)(sr + (size_t)k * ihw + (ox >> 1));
+						a[k] = __builtin_shufflevector(h, h, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
+					} else {
+						a[k] = *(const v16u *)(sr + (size_t)k * ihw + ox);
+					}
+				}
+			} else {
+				for (int k = 0; k < 16; k++)
+					for (int l = 0; l < 16; l++)
+						a[k][l] = k < nci && l < nx ? sr[(size_t)k * ihw + ((ox + l) >> up)] : 0.0f;
+			}
+			transpose16(a);
+			for (int l = 0; l < nx; l++)
+				*(v16 *)(dr + (ox + l) * cinp) = a[l];
+		}
+	}
+}
+
+/* G applied to g[0], g[gs], g[2*gs]: A values */
+static inline __attribute__((always_inline)) void wino_g1(const v16 *g, int gs, v16 *o, const int m)
+{
+	v16 g0 = g[0], g1 = g[gs], g2 = g[2 * gs];
+	if (m == 4) {
+		v16 a = g0 * (1.0f / 24) + g2 * (1.0f / 6), b = g1 * (1.0f / 12);
+		o[0] = g0 * 0.25f;
+		o[1] = (g0 + g1 + g2) * (-1.0f / 6);
+		o[2] = (g0 - g1 + g2) * (-1.0f / 6);
+		o[3] = a + b;
+		o[4] = a - b;
+		o[5] = g2;
+	} else {
+		o[0] = g0;
+		o[1] = (g0 + g1 + g2) * 0.5f;
+		o[2] = (g0 - g1 + g2) * 0.5f;
+		o[3] = g2;
+	}
+}
+
+/* wino_ops.wt, generic: U[e][ci][co] = (G g G^T)[e] of kernel g = w[co][ci],
+ * 16 output channels at a time (zero past cout) */
+static inline __attribute__((always_inline)) void
+wino_wt(const float *w, float *u, int cin, int cout, int cop, int ci0, int ci1, const int m)
+{
+	const int A = m + 2;
+	for (int ci = ci0; ci < ci1; ci++)
+		for (int c = 0; c < cop; c += VW) {
+			v16 g[9], gg[6][3], r[6];
+			for (int k = 0; k < 9; k++)
+				for (int l = 0; l < VW; l++)
+					g[k][l] = c + l < cout ? w[((size_t)(c + l) * cin + ci) * 9 + k] : 0.0f;
+			#pragma GCC unroll 3
+			for (int b = 0; b < 3; b++) {   /* gg[.][b] = G g[., b] */
+				v16 o[6];
+				wino_g1(g + b, 3, o, m);
+				#pragma GCC unroll 6
+				for (int k = 0; k < A; k++)
+					gg[k][b] = o[k];
+			}
+			#pragma GCC unroll 6
+			for (int k = 0; k < A; k++) {
+				wino_g1(gg[k], 1, r, m);
+				#pragma GCC unroll 6
+				for (int l = 0; l < A; l++)
+					*(v16 *)(u + ((size_t)(k * A + l) * cin + ci) * cop + c) = r[l];
+			}
+		}
+}
+
+#define WINO_ISA(name, TGT, M, WIDE)                                                          \
+	__attribute__((target(TGT))) static void                                                \
+	name##_block(const wino_job *jb, int t0, int nt, float *V, float *Mt, int tb)             \
+	{ wino_block(jb, t0, nt, V, Mt, tb, M, WIDE); }                                            \
+	__attribute__((target(TGT))) static void                                                \
+	name##_in(float *d, const float *s, const wino_geom *gm, int nci)                         \
+	{ wino_in(d, s, gm, nci); }                                                                \
+	__attribute__((target(TGT))) static void                                                \
+	name##_wt(const float *w, float *u, int cin, int cout, int cop, int ci0, int ci1)         \
+	{ wino_wt(w, u, cin, cout, cop, ci0, ci1, M); }
+WINO_ISA(wino4_avx512, "avx512f,fma", 4, 1)
+WINO_ISA(wino2_avx512, "avx512f,fma", 2, 1)
+WINO_ISA(wino4_avx2, "avx2,fma", 4, 0)
+static const wino_ops wino4_avx512 = { wino4_avx512_block, wino4_avx512_in, wino4_avx512_wt, "winograd F(4,3) avx512" };
+static const wino_ops wino2_avx512 = { wino2_avx512_block, wino2_avx512_in, wino2_avx512_wt, "winograd F(2,3) avx512" };
+static const wino_ops wino4_avx2 = { wino4_avx2_block, wino4_avx2_in, wino4_avx2_wt, "winograd F(4,3) avx2" };
+#endif
+
 cpu_conv *cpu_conv_new(int nthreads)
 {
 #ifdef HAVE_KERNELS
-	/* LMDD_CPU_CONV=gemm|avx2|avx512 forces a path (tests compare them) */
+	/* LMDD_CPU_CONV forces a path (tests compare them; see cpu_conv.h) */
 	const char *env = getenv("LMDD_CPU_CONV");
-	if (env && strcmp(env, "gemm") == 0)
+	if (!env)
+		env = "";
+	if (strcmp(env, "gemm") == 0)
 		return NULL;
 	__builtin_cpu_init();
 	int avx512 = __builtin_cpu_supports("avx512f");
 	int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-	if (env && strcmp(env, "avx2") == 0)
+	int direct = strcmp(env, "direct") == 0 || strcmp(env, "avx2") == 0;
+	int m = strcmp(env, "wino2") == 0 ? 2 : 4;
+	if (strcmp(env, "avx2") == 0 || strcmp(env, "wino4-avx2") == 0)
 		avx512 = 0;
 	if (!avx512 && !avx2)
 		return NULL;
@@ -141,9 +575,17 @@ cpu_conv *cpu_conv_new(int nthreads)
 	if (!c)
 		return NULL;
 	if (avx512)
-		c->co = 6, c->pv = 4, c->tile = tile_avx512, c->isa = "avx512";
+		c->co = 6, c->pv = 4, c->tile = tile_avx512;
 	else
-		c->co = 6, c->pv = 1, c->tile = tile_avx2, c->isa = "avx2";
+		c->co = 6, c->pv = 1, c->tile = tile_avx2;
+	if (direct)
+		c->isa = avx512 ? "direct avx512" : "direct avx2";
+	else if (avx512)
+		c->m = m, c->wino = m == 4 ? &wino4_avx512 : &wino2_avx512;
+	else   /* F(2,3) is AVX-512 only: it lost to F(4,3) there */
+		c->m = 4, c->wino = &wino4_avx2;
+	if (c->wino)
+		c->isa = c->wino->isa;
 	c->nth = nthreads < 1 ? 1 : nthreads;
 	c->pad_max = PAD_MAX;
 	/* LMDD_CPU_CONV_PASS=1: one image per pass (tests exercise the split) */
@@ -164,6 +606,7 @@ void cpu_conv_destroy(cpu_conv **pc)
 		return;
 	free(c->pad);
 	free(c->wp);
+	free(c->ws);
 	free(c);
 	*pc = NULL;
 }
@@ -185,9 +628,90 @@ float *cpu_grow(float **p, size_t *cap, size_t n)
 	return *p;
 }
 
-int cpu_conv3x3(cpu_conv *c, float *y, int y_cs, int y_co, const float *x, int x_cs, int x_co,
-                const float *w, const float *b, const float *r,
-                int n, int cin, int ih, int iw, int cout, int up)
+/* cpu_grow for 64-byte-aligned scratch whose contents need not survive */
+static float *grow64(float **p, size_t *cap, size_t n)
+{
+	if (n > *cap) {
+		free(*p);
+		*cap = 0;
+		*p = aligned_alloc(64, (n * sizeof(float) + 63) / 64 * 64);
+		if (!*p)
+			return NULL;
+		*cap = n;
+	}
+	return *p;
+}
+
+#define WINO_MIN_CIN 8 /* fewer input channels: the direct kernel (conv_in: 2.5x faster) */
+#define WINO_WS ((size_t)128 << 10) /* floats of V + M per thread (512 KiB) */
+
+static int conv_wino(cpu_conv *c, float *y, int y_cs, int y_co, const float *x, int x_cs, int x_co,
+                     const float *w, const float *b, const float *r,
+                     int n, int cin, int ih, int iw, int cout, int up)
+{
+	const int m = c->m, A = m + 2, A2 = A * A;
+	const int h = ih << up, wd = iw << up;
+	const int th = (h + m - 1) / m, tw = (wd + m - 1) / m, tpi = th * tw;
+	const int cinp = (cin + VW - 1) / VW * VW, cop = (cout + VW - 1) / VW * VW;
+	const int ph = th * m + 2, pw = tw * m + 2;
+	const size_t ihw = (size_t)ih * iw, per_img = (size_t)ph * pw * cinp;
+	size_t fit = c->pad_max / per_img;
+	int nc = fit >= (size_t)n ? n : fit > 0 ? (int)fit : 1;
+	/* tiles per block: a multiple of 12 (the GEMM's tile blocking), V and M
+	 * within WINO_WS, at most a fair share of the largest pass */
+	int tb = (int)(WINO_WS / ((size_t)A2 * (cinp + cop))) / 12 * 12;
+	int share = ((nc * tpi + c->nth - 1) / c->nth + 11) / 12 * 12;
+	tb = tb < 12 ? 12 : tb > share ? share : tb;
+	size_t per_th = (size_t)A2 * tb * (cinp + cop);
+	if (!grow64(&c->pad, &c->pad_n, (size_t)nc * per_img) ||
+	    !grow64(&c->wp, &c->wp_n, (size_t)A2 * cin * cop + cop) ||
+	    !grow64(&c->ws, &c->ws_n, (size_t)c->nth * per_th))
+		return -1;
+
+	/* weights [cout][cin][3][3] -> U[e][cin][cop], zero past cout; bias
+	 * padded to cop */
+	float *u = c->wp, *bp = u + (size_t)A2 * cin * cop;
+	int nth = c->nth < cin ? c->nth : cin;
+	#pragma omp parallel num_threads(nth)
+	{
+		int t = omp_get_thread_num(), k = omp_get_num_threads();
+		c->wino->wt(w, u, cin, cout, cop, cin * t / k, cin * (t + 1) / k);
+	}
+	for (int co = 0; co < cop; co++)
+		bp[co] = b && co < cout ? b[co] : 0.0f;
+
+	const wino_geom gm = { ih, iw, up, h, wd, cin, cinp, ph, pw };
+	wino_job jb = {
+		.cl = c->pad, .u = u, .bp = bp, .r = r, .y = y, .y_cs = y_cs, .y_co = y_co,
+		.cin = cin, .cinp = cinp, .cout = cout, .cop = cop, .h = h, .wd = wd,
+		.th = th, .tw = tw, .ph = ph, .pw = pw,
+	};
+	for (int i0 = 0; i0 < n; i0 += nc) {
+		int ni = n - i0 < nc ? n - i0 : nc;
+		/* the pass's input, channels last, zero-padded: row Y, column X
+		 * hold input pixel (Y-1, X-1) (nearest x2 when up) */
+		int nch = cinp / VW;
+		#pragma omp parallel for schedule(static) num_threads(c->nth)
+		for (int item = 0; item < ni * nch; item++) {
+			int q = item / nch, ci = item % nch * VW;
+			c->wino->in(c->pad + (size_t)q * per_img + ci, x + ((size_t)(i0 + q) * x_cs + x_co + ci) * ihw,
+			            &gm, cin - ci < VW ? cin - ci : VW);
+		}
+		jb.img0 = i0;
+		int nt = ni * tpi, nblk = (nt + tb - 1) / tb;
+		#pragma omp parallel for schedule(dynamic, 1) num_threads(c->nth)
+		for (int blk = 0; blk < nblk; blk++) {
+			float *V = c->ws + (size_t)omp_get_thread_num() * per_th;
+			int t0 = blk * tb;
+			c->wino->block(&jb, t0, nt - t0 < tb ? nt - t0 : tb, V, V + (size_t)A2 * tb * cinp, tb);
+		}
+	}
+	return 0;
+}
+
+static int conv_direct(cpu_conv *c, float *y, int y_cs, int y_co, const float *x, int x_cs, int x_co,
+                       const float *w, const float *b, const float *r,
+                       int n, int cin, int ih, int iw, int cout, int up)
 {
 	const int CO = c->co, PX = c->pv * VW;
 	const int h = ih << up, wd = iw << up;   /* output (= logical input) size */
@@ -278,4 +802,13 @@ int cpu_conv3x3(cpu_conv *c, float *y, int y_cs, int y_co, const float *x, int x
 		}
 	}
 	return 0;
+}
+
+int cpu_conv3x3(cpu_conv *c, float *y, int y_cs, int y_co, const float *x, int x_cs, int x_co,
+                const float *w, const float *b, const float *r,
+                int n, int cin, int ih, int iw, int cout, int up)
+{
+	if (c->m && cin >= WINO_MIN_CIN)
+		return conv_wino(c, y, y_cs, y_co, x, x_cs, x_co, w, b, r, n, cin, ih, iw, cout, up);
+	return conv_direct(c, y, y_cs, y_co, x, x_cs, x_co, w, b, r, n, cin, ih, iw, cout, up);
 }

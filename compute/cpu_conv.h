@@ -1,7 +1,8 @@
 /*
- * cpu_conv.h — the CPU backend's direct 3x3 stride-1 convolution (the
- * U-Net's dominant op, also with a fused nearest x2 upsample), with AVX-512 and AVX2+FMA kernels picked at run
- * time. See cpu_conv.c.
+ * cpu_conv.h — the CPU backend's 3x3 stride-1 convolution (the U-Net's
+ * dominant op, also with a fused nearest x2 upsample): Winograd F(4x4,3x3)
+ * by default, a direct kernel for few input channels, AVX-512 or AVX2+FMA
+ * code picked at run time. See cpu_conv.c.
  */
 #ifndef LMDD_CPU_CONV_H
 #define LMDD_CPU_CONV_H
@@ -10,8 +11,16 @@
 typedef struct cpu_conv cpu_conv;
 
 /* NULL when this CPU has neither AVX-512F nor AVX2+FMA (then the caller
- * keeps its im2col + sgemm path) or when LMDD_CPU_CONV=gemm is set;
- * LMDD_CPU_CONV=avx2 forces the AVX2 kernel on an AVX-512 machine. */
+ * keeps its im2col + sgemm path). LMDD_CPU_CONV forces a path (tests
+ * compare them; cpu_conv_isa names the one taken):
+ *   (unset), winograd  Winograd F(4,3), AVX-512 or AVX2 (the default)
+ *   wino2              Winograd F(2,3) (AVX-512 only; else F(4,3))
+ *   wino4-avx2         Winograd F(4,3) with the AVX2 code on an AVX-512 CPU
+ *   direct             the direct kernel, AVX-512 or AVX2
+ *   avx2               the direct kernel's AVX2 code
+ *   gemm               NULL: the caller's im2col + sgemm path
+ * The Winograd paths use the direct kernel below 8 input channels.
+ * LMDD_CPU_CONV_PASS=1: one image per pass (tests exercise the split). */
 cpu_conv *cpu_conv_new(int nthreads);
 void cpu_conv_destroy(cpu_conv **pc);
 const char *cpu_conv_isa(const cpu_conv *c);

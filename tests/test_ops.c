@@ -247,43 +247,81 @@ TEST(conv2d_small_tiles)
 	alt->ops->destroy(alt);
 }
 
-/* The CPU backend's 3x3 paths (cpu_conv.c's direct AVX-512 and AVX2
- * kernels, the im2col + sgemm path) each against the Vulkan backend: the
- * default run covers only the best path this CPU has. */
+/* y aliasing x (cpu_conv3x3 allows it when the channel strides match): the CPU backend
+ * writes channels [yco, yco+cout) of the buffer it reads [xco, xco+cin)
+ * of; Vulkan computes the same into a separate copy. */
+static void conv_alias_case(int n, int cin, int h, int w, int cout, int cs, int xco, int yco)
+{
+	size_t len = (size_t)n * cs * h * w, nw = (size_t)cout * cin * 9, nr = (size_t)n * cout * h * w;
+	float *xi = fvec(len, 1), *wi = fvec(nw, 1.0f / sqrtf((float)(cin * 9))), *bi = fvec(cout, 0.5f);
+	float *ri = fvec(nr, 1);
+	pair xy = mk(len, xi), x2 = mk(len, xi), wt = mk(nw, wi), b = mk(cout, bi), r = mk(nr, ri);
+	cpu->ops->conv2d(cpu, xy.c, cs, yco, xy.c, cs, xco, wt.c, b.c, r.c, n, cin, h, w, cout, 3, 1, 0);
+	vk->ops->conv2d(vk, xy.v, cs, yco, x2.v, cs, xco, wt.v, b.v, r.v, n, cin, h, w, cout, 3, 1, 0);
+	double e = cmp(&xy);
+	note(e);
+	CHECK(e <= NMSE_FP32, "conv y=x n%d cin%d %dx%d cout%d cs%d x+%d y+%d: nmse %g",
+	      n, cin, h, w, cout, cs, xco, yco, e);
+	rm(&xy); rm(&x2); rm(&wt); rm(&b); rm(&r);
+	free(xi); free(wi); free(bi); free(ri);
+}
+
+/* The CPU backend's 3x3 paths (cpu_conv.c's Winograd F(4,3) and F(2,3),
+ * the direct AVX-512 and AVX2 kernels, the im2col + sgemm path), each
+ * forced with LMDD_CPU_CONV, against the Vulkan backend. */
 TEST(conv2d_cpu_paths)
 {
-	static const char *paths[] = { "gemm", "avx2", "avx512", "avx512" };
+	static const struct { const char *env, *dev; int pass1; } paths[] = {
+		{ "gemm", "sse4.2", 0 },
+		{ "avx2", "direct avx2", 0 },
+		{ "direct", "direct avx512", 0 },
+		{ "direct", "direct avx512", 1 },
+		{ "winograd", "F(4,3) avx512", 0 },
+		{ "winograd", "F(4,3) avx512", 1 },
+		{ "wino2", "F(2,3) avx512", 0 },
+		{ "wino4-avx2", "F(4,3) avx2", 0 },
+	};
 	__builtin_cpu_init();
-	int have[] = { 1, __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"),
-	               __builtin_cpu_supports("avx512f"), __builtin_cpu_supports("avx512f") };
+	int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+	int avx512 = __builtin_cpu_supports("avx512f");
 	lmd_be *saved = cpu;
-	for (int p = 0; p < 4; p++) {
-		if (!have[p]) {
-			printf("  %s: this CPU lacks it, not run\n", paths[p]);
+	for (size_t p = 0; p < sizeof paths / sizeof *paths; p++) {
+		if ((strstr(paths[p].dev, "avx2") && !avx2) || (strstr(paths[p].dev, "avx512") && !avx512)) {
+			printf("  %s: this CPU lacks it, not run\n", paths[p].dev);
 			continue;
 		}
 		lmd_be *alt = NULL;
-		setenv("LMDD_CPU_CONV", paths[p], 1);
-		if (p == 3)   /* one image per pass, as for frames too large to copy all at once */
+		setenv("LMDD_CPU_CONV", paths[p].env, 1);
+		if (paths[p].pass1)   /* one image per pass, as for frames too large to copy all at once */
 			setenv("LMDD_CPU_CONV_PASS", "1", 1);
 		lmd_err e = lmd_cpu_backend_new(&alt);
 		unsetenv("LMDD_CPU_CONV");
 		unsetenv("LMDD_CPU_CONV_PASS");
 		REQUIRE(e == LMD_OK, "cpu backend: %s", lmd_errmsg());
 		const char *dev = alt->ops->device(alt);
-		CHECK(strstr(dev, p == 0 ? "sse4.2" : paths[p]) != NULL, "LMDD_CPU_CONV=%s gave device \"%s\"", paths[p], dev);
+		CHECK(strstr(dev, paths[p].dev) != NULL, "LMDD_CPU_CONV=%s gave device \"%s\"", paths[p].env, dev);
 		cpu = alt;
 		worst = 0;
 		for (int up = 0; up <= 1; up++)
-			for (int res = 0; res <= 1; res++)
+			for (int res = 0; res <= 1; res++) {
 				conv_case(2, 5, 7, 9, 17, 3, 1, up, 2, 1, 3, 2, res, 1);
+				conv_case(3, 20, 5, 7, 33, 3, 1, up, 3, 2, 1, 1, res, up);  /* 5x7, odd channels */
+				conv_case(2, 9, 1, 1, 15, 3, 1, up, 0, 0, 0, 0, res, 1);    /* 1x1 images */
+			}
 		conv_case(2, 64, 16, 16, 64, 3, 1, 0, 0, 0, 0, 0, 1, 1);
 		conv_case(3, 13, 23, 45, 70, 3, 1, 1, 3, 2, 0, 0, 0, 1);  /* odd widths, upsample */
+		conv_case(2, 48, 9, 23, 130, 3, 1, 0, 0, 0, 5, 3, 1, 1);  /* 23 wide, cout 8x16 + 2 */
+		conv_case(4, 96, 12, 12, 32, 3, 1, 0, 0, 0, 0, 0, 1, 1);  /* a concat input */
 		conv_case(1, 1, 1, 1, 1, 3, 1, 0, 0, 0, 0, 0, 0, 1);
 		conv_case(1, 200, 3, 3, 3, 3, 1, 0, 0, 0, 0, 0, 0, 1);
 		conv_case(2, 3, 61, 2, 7, 3, 1, 0, 0, 0, 0, 0, 1, 0);     /* tall and narrow */
-		char name[32];
-		snprintf(name, sizeof name, "conv2d_%s%s", paths[p], p == 3 ? "_1pass" : "");
+		conv_case(2, 17, 2, 61, 18, 3, 1, 0, 0, 0, 0, 0, 1, 1);   /* wide and flat */
+		if (p > 0) {   /* cpu_conv3x3's promise, not backend.h's (the gemm path's) */
+			conv_alias_case(3, 12, 7, 5, 16, 20, 0, 4);       /* y = x, overlapping */
+			conv_alias_case(2, 32, 16, 16, 32, 32, 0, 0);     /* y = x, in place */
+		}
+		char name[40];
+		snprintf(name, sizeof name, "conv2d_%s%s", paths[p].env, paths[p].pass1 ? "_1pass" : "");
 		report(name, NMSE_FP32);
 		cpu = saved;
 		alt->ops->destroy(alt);
