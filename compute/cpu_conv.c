@@ -21,19 +21,24 @@
  * shuffles; the GEMM broadcasts V and loads 16 output channels of U per
  * vector (AVX-512: 6 tiles x 64 channels or 12 x 32 in registers; AVX2:
  * 3 x 32 or 6 x 16); the output transform gives 16 pixels x 16 channels,
- * transposed in registers (4 rounds of vpermt2ps) and stored with the
- * residual as 4-pixel rows. Work items are blocks of tb tiles (a multiple
- * of 12, V + M within 512 KiB, i.e. in L2), tiles numbered across the
- * pass's images, so 16x16 late levels still make full blocks. Weights
+ * transposed in registers (4 rounds of vpermt2ps) into per-thread channel
+ * rows, copied with the residual to NCHW a tile-row run at a time (storing
+ * 4-pixel pieces straight to NCHW was the hottest instruction; the runs
+ * made the whole conv ~5% faster). Work items are blocks of tb tiles (a
+ * multiple of 12, V + M within 512 KiB, i.e. in L2), tiles numbered
+ * across the pass's images, so 16x16 late levels still make full blocks. Weights
  * are transformed per call (16 output channels per vector; ~2% of time).
  *
- * Measured (single thread, CPU time, bench shapes, 8 images, training
- * jobs running): direct 47 GFLOP/s, F(2,3) 104, F(4,3) 131 (direct-
- * equivalent flops); the gap F(4,3) / F(2,3) is smaller than 1.78x
- * because the transforms and copies, not the GEMM, dominate at 32
- * channels. F(4,3)'s rounding error is larger (normalised MSE vs float64
- * ~1e-11 at 192 input channels, F(2,3) ~2e-13, direct ~1e-13): within
- * tests/test_ops.c's 1e-10 and test_parity's 1e-4, so F(4,3).
+ * Measured (single thread, CPU time, the bench model's 3x3 shapes, 8
+ * images, in two sessions on this loaded machine, each line one run):
+ * direct 47 / 68 GFLOP/s, F(2,3) 104 / 118, F(4,3) 131 / 141 (direct-
+ * equivalent flops; 128->128 at 32x32: F(4,3) ~150-165, 32->32 at 64x64
+ * ~110). F(4,3) over F(2,3) is well short of the 1.78x fewer multiplies:
+ * at 32-64 channels the transforms and copies weigh as much as the GEMM
+ * (skipping the GEMM cut 32->32 by only ~30%). F(4,3)'s rounding error
+ * is larger (normalised MSE vs float64 ~1e-11 at 192 input channels,
+ * F(2,3) ~2e-13, direct ~1e-13): within tests/test_ops.c's 1e-10 and
+ * test_parity's 1e-4, so F(4,3).
  *
  * Direct kernel (below 8 input channels the Winograd paths pad to 16 and
  * lose: conv_in 1->32 took 2.5x the direct time). The input is copied
@@ -109,7 +114,8 @@ typedef struct {
 
 /* The per-ISA parts of the Winograd path:
  * block: tiles t0 .. t0+nt-1 of the pass (image-major, then tile row, tile
- *   column), all output channels; V: A*A*tb*cinp floats, M: A*A*tb*cop.
+ *   column), all output channels; V: A*A*tb*cinp floats, M: A*A*tb*cop
+ *   and then m*m*tb*cop for the output rows.
  * in: the pass's channels-last input of one image and 16 channels (see
  *   wino_in).
  * wt: U for input channels ci0 .. ci1-1 (see conv_wino). */
@@ -377,61 +383,69 @@ wino_block(const wino_job *jb, int t0, int nt, float *V, float *Mt, int tb, cons
 			wino_gemm_cols(ve, ue, me, cinp, cop, jb->cin, ntr, co, 6, 1);
 		}
 	}
-	/* 3. output transform Y = A^T M A, + bias + residual, to NCHW */
+	/* 3. output transform Y = A^T M A + bias, transposed to channel rows
+	 * O[co][i][t*m + j] (after M, in cache) ... */
+	float *O = Mt + (size_t)A2 * tb * cop;
+	const size_t ors = (size_t)tb * m;
 	for (int t = 0; t < nt; t++) {
-		int g = t0 + t, q = g / tpi, ty = g % tpi / jb->tw, tx = g % jb->tw, img = jb->img0 + q;
-		int oy0 = ty * m, ox0 = tx * m;
-		int ny = jb->h - oy0 < m ? jb->h - oy0 : m, nx = jb->wd - ox0 < m ? jb->wd - ox0 : m;
 		for (int c = 0; c < jb->cout; c += VW) {
 			v16 o[6][6], yv[16];
 			wino_2d(Mt + (size_t)t * cop + c, (size_t)A * tb * cop, (size_t)tb * cop, o, m, 0);
+			v16 bv = *(const v16 *)(jb->bp + c);
 			#pragma GCC unroll 4
 			for (int i = 0; i < m; i++)
 				#pragma GCC unroll 4
 				for (int j = 0; j < m; j++)
-					yv[i * m + j] = o[i][j];
-			/* + bias; yv[pixel][channel] -> tr[channel][pixel] */
-			v16 bv = *(const v16 *)(jb->bp + c);
-			float tr[16][16] __attribute__((aligned(64)));
-			if (m == 4) {
-				#pragma GCC unroll 16
-				for (int p = 0; p < 16; p++)
-					yv[p] += bv;
+					yv[i * m + j] = o[i][j] + bv;
+			float *oc = O + (size_t)c * m * ors + (size_t)t * m;
+			if (m == 4) {   /* yv[pixel][channel] -> yv[channel][pixel] */
 				transpose16(yv);
 				#pragma GCC unroll 16
-				for (int i = 0; i < 16; i++)
-					*(v16 *)tr[i] = yv[i];
+				for (int cc = 0; cc < 16; cc++) {
+					v16 v = yv[cc];
+					float *oy = oc + (size_t)cc * 4 * ors;
+					*(v4u *)oy = __builtin_shufflevector(v, v, 0, 1, 2, 3);
+					*(v4u *)(oy + ors) = __builtin_shufflevector(v, v, 4, 5, 6, 7);
+					*(v4u *)(oy + 2 * ors) = __builtin_shufflevector(v, v, 8, 9, 10, 11);
+					*(v4u *)(oy + 3 * ors) = __builtin_shufflevector(v, v, 12, 13, 14, 15);
+				}
 			} else {
-				float pc[4][16] __attribute__((aligned(64)));
 				for (int p = 0; p < 4; p++)
-					*(v16 *)pc[p] = yv[p] + bv;
-				for (int cc = 0; cc < VW; cc++)
-					for (int p = 0; p < 4; p++)
-						tr[cc][p] = pc[p][cc];
+					for (int cc = 0; cc < VW; cc++)
+						oc[(size_t)(cc * 2 + p / 2) * ors + p % 2] = yv[p][cc];
 			}
-			int ncc = jb->cout - c < VW ? jb->cout - c : VW;
-			for (int cc = 0; cc < ncc; cc++) {
-				int co = c + cc;
-				size_t off = (size_t)oy0 * jb->wd + ox0;
-				float *dst = jb->y + ((size_t)img * jb->y_cs + jb->y_co + co) * hw + off;
-				const float *res = jb->r ? jb->r + ((size_t)img * jb->cout + co) * hw + off : NULL;
-				for (int i = 0; i < ny; i++, dst += jb->wd) {
-					const float *src = tr[cc] + i * m;
-					if (m == 4 && nx == 4) {
-						v4 o = *(const v4 *)src;
-						if (res)
-							o += *(const v4u *)(res + (size_t)i * jb->wd);
-						*(v4u *)dst = o;
-					} else if (res) {
-						for (int j = 0; j < nx; j++)
-							dst[j] = src[j] + res[(size_t)i * jb->wd + j];
-					} else {
-						for (int j = 0; j < nx; j++)
-							dst[j] = src[j];
-					}
+		}
+	}
+	/* ... then, per run of the block's tiles in one tile row, whole row
+	 * pieces to NCHW with the residual (4-pixel stores per channel and
+	 * tile were the block's hottest instruction) */
+	for (int t = 0; t < nt;) {
+		int g = t0 + t, q = g / tpi, ty = g % tpi / jb->tw, tx = g % jb->tw, img = jb->img0 + q;
+		int run = jb->tw - tx < nt - t ? jb->tw - tx : nt - t;
+		int oy0 = ty * m, ox0 = tx * m;
+		int ny = jb->h - oy0 < m ? jb->h - oy0 : m, nx = jb->wd - ox0 < run * m ? jb->wd - ox0 : run * m;
+		size_t off = (size_t)oy0 * jb->wd + ox0;
+		for (int co = 0; co < jb->cout; co++) {
+			const float *src = O + (size_t)co * m * ors + (size_t)t * m;
+			float *dst = jb->y + ((size_t)img * jb->y_cs + jb->y_co + co) * hw + off;
+			const float *res = jb->r ? jb->r + ((size_t)img * jb->cout + co) * hw + off : NULL;
+			for (int i = 0; i < ny; i++, src += ors, dst += jb->wd) {
+				int j = 0;
+				if (res) {
+					for (; j + VW <= nx; j += VW)
+						*(v16u *)(dst + j) = *(const v16u *)(src + j) + *(const v16u *)(res + j);
+					for (; j < nx; j++)
+						dst[j] = src[j] + res[j];
+					res += jb->wd;
+				} else {
+					for (; j + VW <= nx; j += VW)
+						*(v16u *)(dst + j) = *(const v16u *)(src + j);
+					for (; j < nx; j++)
+						dst[j] = src[j];
 				}
 			}
 		}
+		t += run;
 	}
 }
 
@@ -662,7 +676,7 @@ static int conv_wino(cpu_conv *c, float *y, int y_cs, int y_co, const float *x, 
 	int tb = (int)(WINO_WS / ((size_t)A2 * (cinp + cop))) / 12 * 12;
 	int share = ((nc * tpi + c->nth - 1) / c->nth + 11) / 12 * 12;
 	tb = tb < 12 ? 12 : tb > share ? share : tb;
-	size_t per_th = (size_t)A2 * tb * (cinp + cop);
+	size_t per_th = (size_t)A2 * tb * (cinp + cop) + (size_t)m * m * tb * cop;
 	if (!grow64(&c->pad, &c->pad_n, (size_t)nc * per_img) ||
 	    !grow64(&c->wp, &c->wp_n, (size_t)A2 * cin * cop + cop) ||
 	    !grow64(&c->ws, &c->ws_n, (size_t)c->nth * per_th))
