@@ -190,17 +190,20 @@ weights and step count; fresh optimizer and LR warm-up):
 {init_command}
 ```
 """
-    # hand-written "## Notes" and tools/card_check.py's "## Engine check"
-    # (engine scores at a named step) survive the regeneration at each checkpoint
+    _atomic_write(card_path, lambda f: f.write((text + kept_sections(card_path)).encode()))
+
+
+def kept_sections(card_path):
+    """The tail of an existing card from its hand-written "## Notes" or
+    tools/card_check.py's "## Engine check" (engine scores at a named step)
+    on: what survives a regenerated card ("" when there is none)."""
     try:
         with open(card_path) as f:
             old = f.read()
-        cut = [old.find(m) for m in ("\n## Notes", "\n## Engine check") if m in old]
-        if cut:
-            text += old[min(cut):]
     except OSError:
-        pass
-    _atomic_write(card_path, lambda f: f.write(text.encode()))
+        return ""
+    cut = [old.find(m) for m in ("\n## Notes", "\n## Engine check") if m in old]
+    return old[min(cut):] if cut else ""
 
 
 def main():
