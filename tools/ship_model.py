@@ -7,8 +7,8 @@ A running train.py publishes into runs/NAME/pub at every checkpoint; what
 is committed under models/ is only the snapshot that was evaluated (then
 `lmdd eval` and tools/card_check.py refresh the card's "Engine check").
 This copies model.safetensors and loss.png, and writes the card from the
-snapshot's: the warm-start command is pointed at the shipped file instead
-of the run's publish folder, and the shipped card's hand-written "## Notes"
+snapshot's: the warm-start command (its last `--init`) is pointed at the
+shipped file instead of the run's publish folder, and the shipped card's hand-written "## Notes"
 and "## Engine check" sections are kept (train/export.py kept_sections;
 the Engine check names the step it measured, so an older one stays true
 until card_check.py replaces it). Files are written atomically.
@@ -31,8 +31,14 @@ def ship(src, dst):
     tail = export.kept_sections(os.path.join(src, "README.md"))
     if tail:
         card = card[:len(card) - len(tail)]
-    card = card.replace(os.path.join(os.path.normpath(src), "model.safetensors"),
-                        os.path.join(os.path.normpath(dst), "model.safetensors"))
+    # the warm-start command is the card's last code block (export.write_card)
+    i = card.rfind("--init ")
+    if i >= 0:
+        j = i + len("--init ")
+        k = j
+        while k < len(card) and not card[k].isspace():
+            k += 1
+        card = card[:j] + os.path.join(os.path.normpath(dst), "model.safetensors") + card[k:]
     card += export.kept_sections(os.path.join(dst, "README.md")) or tail
     for f in ("model.safetensors", "loss.png"):
         if os.path.isfile(os.path.join(src, f)):

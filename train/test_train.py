@@ -113,13 +113,14 @@ def test_train_export_reload(tmp_path):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
     import ship_model
     pub, dst = tmp_path / "pub", tmp_path / "models" / "m"
-    export.write_card(str(card), meta, 123, "CMD-X", "RESUME-X", f"--init {pub}/model.safetensors")
+    export.write_card(str(card), meta, 123, "CMD-X --init a/b.safetensors", "RESUME-X", f"--init {pub}/model.safetensors")
     dst.mkdir(parents=True)
     (dst / "README.md").write_text("old\n## Notes\n\nshipped notes\n")
     ship_model.ship(str(pub), str(dst))
     txt = (dst / "README.md").read_text()
     assert f"--init {dst}/model.safetensors" in txt and f"{pub}/model.safetensors" not in txt
     assert "shipped notes" in txt and "held-out split" not in txt and "RESUME-X" in txt
+    assert "CMD-X --init a/b.safetensors" in txt
     assert (dst / "model.safetensors").read_bytes() == (pub / "model.safetensors").read_bytes()
 
     warm = train.run(["--data", str(imgs), "--out", str(tmp_path / "warm"), "--max-steps", "5",
