@@ -27,6 +27,7 @@
 #include "cli.h"
 #include "cli_engine.h"
 #include "clock.h"
+#include "config.h"
 
 typedef struct {
 	float *v;
@@ -158,6 +159,9 @@ int cmd_calibrate(int argc, char **argv)
 	const lmd_model_info *a = lmd_model_get_info(ce.model);
 	cJSON_AddStringToObject(j, "model", a->name);
 	cJSON_AddStringToObject(j, "model_file", o.model);
+	char crc[9];
+	if (config_file_crc32(o.model, crc) == 0)
+		cJSON_AddStringToObject(j, "model_crc32", crc);
 	cJSON_AddNumberToObject(j, "threshold", thr);
 	cJSON_AddNumberToObject(j, "fpr", fpr);
 	cJSON_AddNumberToObject(j, "frames", (double)c.n);

@@ -31,6 +31,7 @@
 
 #include <cjson/cJSON.h>
 #include <ini.h>
+#include <zlib.h>
 
 #include "cli_engine.h"
 #include "config.h"
@@ -706,8 +707,26 @@ static void calib_params_diff(const cJSON *have, const lmd_params *p, char *out,
 	cJSON_Delete(want);
 }
 
-int config_read_calib(const char *path, const lmd_params *p, double *threshold, char *err,
-                      size_t errlen)
+int config_file_crc32(const char *path, char out[9])
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return -1;
+	unsigned char buf[1 << 16];
+	uLong crc = crc32(0L, Z_NULL, 0);
+	size_t n;
+	while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+		crc = crc32(crc, buf, (uInt)n);
+	int bad = ferror(f);
+	fclose(f);
+	if (bad)
+		return -1;
+	snprintf(out, 9, "%08lx", (unsigned long)crc);
+	return 0;
+}
+
+int config_read_calib(const char *path, const char *model, const lmd_params *p, double *threshold,
+                      char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "r");
 	if (!f) {
@@ -728,9 +747,17 @@ int config_read_calib(const char *path, const lmd_params *p, double *threshold, 
 	char diff[200] = "";
 	if (p && cJSON_IsObject(have))
 		calib_params_diff(have, p, diff, sizeof diff);
+	cJSON *crc = cJSON_GetObjectItemCaseSensitive(j, "model_crc32");
+	char mine[9] = "";
+	if (model && cJSON_IsString(crc) && config_file_crc32(model, mine))
+		snprintf(mine, sizeof mine, "unread");
 	int rc = 0;
 	if (!cJSON_IsNumber(t) || !isfinite(t->valuedouble) || t->valuedouble < 0) {
 		snprintf(err, errlen, "calibration '%s': no numeric \"threshold\" >= 0", path);
+		rc = -1;
+	} else if (mine[0] && strcmp(mine, crc->valuestring)) {
+		snprintf(err, errlen, "calibration '%s' was measured on another model file (CRC-32 %.8s; "
+		         "'%s' has %s): re-run lmdd calibrate on this model", path, crc->valuestring, model, mine);
 		rc = -1;
 	} else if (diff[0]) {
 		snprintf(err, errlen, "calibration '%s' was measured with other sampler settings: %s; "

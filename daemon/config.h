@@ -86,12 +86,17 @@ lmdd_config *config_load(const char *path, int *nerr, char **errors);
 void config_destroy(lmdd_config **c);
 
 /* Threshold from a calibration sidecar (JSON object with "threshold").
- * A threshold only means something for the sampler settings it was
- * measured with: when the sidecar records them ("params", as written by
- * lmdd calibrate) and p is not NULL, every one must equal p's (the first
- * difference is named). Returns 0, or -1 with a message in err. */
-int config_read_calib(const char *path, const lmd_params *p, double *threshold, char *err,
-                      size_t errlen);
+ * A threshold only means something for the model file and sampler settings
+ * it was measured with: when the sidecar records the model's CRC-32
+ * ("model_crc32", as written by lmdd calibrate) and model is not NULL, the
+ * file must have the same one (a retrained or swapped model next to an old
+ * sidecar); when it records "params" and p is not NULL, every one must equal
+ * p's (the first difference is named). Returns 0, or -1 with a message in err. */
+int config_read_calib(const char *path, const char *model, const lmd_params *p, double *threshold,
+                      char *err, size_t errlen);
+
+/* CRC-32 (zlib) of a whole file as 8 hex digits in out[9]; -1 if unreadable. */
+int config_file_crc32(const char *path, char out[9]);
 
 /* Every stream must end up with a threshold: its own or the calibration's.
  * Appends "FILE:LINE: ..." errors; returns how many. */

@@ -32,7 +32,7 @@ int validate_config(const lmdd_config *c, validated *v, char **errors)
 	}
 	if (c->calib) {
 		char err[400];
-		if (config_read_calib(c->calib, &c->params, &v->calib_threshold, err, sizeof err) == 0)
+		if (config_read_calib(c->calib, c->model, &c->params, &v->calib_threshold, err, sizeof err) == 0)
 			v->have_calib = 1;
 		else
 			snprintf(v->calib_note, sizeof v->calib_note, "%s", err);

@@ -262,12 +262,12 @@ TEST(calibration_file)
 	double t = -1;
 	snprintf(p, sizeof p, "%s/cal.json", dir);
 	write_file(p, "{\"threshold\": 0.0125, \"quantile\": 0.99, \"frames\": 500}");
-	CHECK(config_read_calib(p, NULL, &t, err, sizeof err) == 0 && t == 0.0125, "read: %s", err);
+	CHECK(config_read_calib(p, NULL, NULL, &t, err, sizeof err) == 0 && t == 0.0125, "read: %s", err);
 	write_file(p, "{\"thresh\": 1}");
-	CHECK(config_read_calib(p, NULL, &t, err, sizeof err) == -1 && strstr(err, "threshold"), "%s", err);
+	CHECK(config_read_calib(p, NULL, NULL, &t, err, sizeof err) == -1 && strstr(err, "threshold"), "%s", err);
 	write_file(p, "not json");
-	CHECK(config_read_calib(p, NULL, &t, err, sizeof err) == -1 && strstr(err, "not valid JSON"), "%s", err);
-	CHECK(config_read_calib("/nonexistent.json", NULL, &t, err, sizeof err) == -1, "missing");
+	CHECK(config_read_calib(p, NULL, NULL, &t, err, sizeof err) == -1 && strstr(err, "not valid JSON"), "%s", err);
+	CHECK(config_read_calib("/nonexistent.json", NULL, NULL, &t, err, sizeof err) == -1, "missing");
 	/* recorded sampler settings must match ours */
 	lmd_params lp;
 	lmd_params_default(&lp);
@@ -275,12 +275,27 @@ TEST(calibration_file)
 	              "\"mask\": \"checkerboard:8\", \"jump\": 0, \"resample\": 0, \"distance\": \"mse\", "
 	              "\"pool\": \"mean\", \"agg\": \"median\", \"seed\": 0, \"nfe\": 20}}");
 	t = -1;
-	CHECK(config_read_calib(p, &lp, &t, err, sizeof err) == 0 && t == 0.5, "defaults match: %s", err);
+	CHECK(config_read_calib(p, NULL, &lp, &t, err, sizeof err) == 0 && t == 0.5, "defaults match: %s", err);
 	lp.pool = LMD_POOL_MAX;
 	lp.pool_size = 9;
-	CHECK(config_read_calib(p, &lp, &t, err, sizeof err) == -1 && strstr(err, "pool mean (the config: max:9)"),
+	CHECK(config_read_calib(p, NULL, &lp, &t, err, sizeof err) == -1 && strstr(err, "pool mean (the config: max:9)"),
 	      "pool differs: %s", err);
-	CHECK(config_read_calib(p, NULL, &t, err, sizeof err) == 0, "no settings to compare: %s", err);
+	CHECK(config_read_calib(p, NULL, NULL, &t, err, sizeof err) == 0, "no settings to compare: %s", err);
+
+	/* the recorded model fingerprint must match the model file: CRC-32 of
+	 * "abc" is 352441c2 (zlib's check value) */
+	char fp[512], crc[9];
+	snprintf(fp, sizeof fp, "%s/abc.safetensors", dir);
+	write_file(fp, "abc");
+	CHECK(config_file_crc32(fp, crc) == 0 && !strcmp(crc, "352441c2"), "crc32: %s", crc);
+	CHECK(config_file_crc32("/nonexistent", crc) == -1, "crc32 of a missing file");
+	write_file(p, "{\"threshold\": 0.25, \"model_crc32\": \"352441c2\"}");
+	t = -1;
+	CHECK(config_read_calib(p, fp, NULL, &t, err, sizeof err) == 0 && t == 0.25, "same model: %s", err);
+	write_file(fp, "abd");
+	CHECK(config_read_calib(p, fp, NULL, &t, err, sizeof err) == -1 && strstr(err, "another model file")
+	      && strstr(err, "352441c2"), "other model: %s", err);
+	CHECK(config_read_calib(p, NULL, NULL, &t, err, sizeof err) == 0, "no model to compare: %s", err);
 
 	char mp[512];
 	snprintf(mp, sizeof mp, "%s/m.safetensors", dir);

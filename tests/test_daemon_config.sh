@@ -134,6 +134,12 @@ if /usr/bin/python3 tests/make_model.py "$d/cond2.safetensors" --cond 2 --base 8
 	out=$("$LMDD" calibrate --model "$d/cond2.safetensors" --backend cpu --steps 2 --out "$d/c3.calib.json" "$d/still-1.png" "$d/still-2.png" 2>&1); rc=$?
 	[ $rc -eq 65 ] && grep -q "give videos, not single images" <<<"$out" && [ ! -e "$d/c3.calib.json" ]
 	check calibrate_cond_single_images_65 $? "rc=$rc $out"
+	# a sidecar records its model's CRC-32: next to another model file it is refused
+	grep -q '"model_crc32":[[:space:]]*"[0-9a-f]\{8\}"' "$d/fix.calib.json"; r1=$?
+	sed -e "s|^model = .*|model = $d/cond2.safetensors|" "$d/cal.conf" >"$d/other.conf"
+	out=$("$LMDD" check-config "$d/other.conf" 2>&1); rc=$?
+	[ $r1 -eq 0 ] && [ $rc -eq 78 ] && grep -q "was measured on another model file" <<<"$out"
+	check config_calibration_other_model_78 $? "rc=$rc $out"
 else
 	check calibrate_cond_model_made 1 "$(tail -5 "$d/cond.out")"
 fi
