@@ -14,16 +14,21 @@
  *    images (8x8) thus still give OpenBLAS large products.
  *  - 3x3 stride-1 convolutions (most of the FLOPs; also those with the
  *    fused upsample) go to cpu_conv.c (Winograd F(4,3), AVX-512 / AVX2)
- *    where the CPU has AVX2; the GEMM path below is for the rest (stride
- *    2, 1x1) and for CPUs without AVX2 (or LMDD_CPU_CONV=gemm, which tests
- *    use to check one path against the other).
- *  - A 1x1 stride-1 conv needs no im2col: its input slice is the operand.
+ *    where the CPU has AVX2, and so do 3x3 stride-2 (without upsample)
+ *    and 1x1 ones (register-blocked direct kernels); the GEMM path below
+ *    is for the rest and for CPUs without AVX2 (or LMDD_CPU_CONV=gemm,
+ *    which tests use to check one path against the other).
+ *  - 1x1 stride-1 convs go to cpu_conv.c's register-blocked kernel (AVX2
+ *    or AVX-512; 11.5% of the bench as sgemm + a bias pass, ~9% faster
+ *    overall). Without it (gemm, no AVX2) they need no im2col either: the
+ *    input slice is the sgemm operand.
  *  - The nearest x2 upsample is folded into the im2col index arithmetic.
  *  - Everything else is OpenMP-parallel loops; reductions (GroupNorm,
  *    softmax) accumulate in double (GroupNorm: float sums of 4096-element
  *    blocks, vectorised, added in double), so this backend is the accuracy
- *    reference the Vulkan backend is checked against. GroupNorm + SiLU is
- *    cloned per ISA and uses libmvec's SIMD expf.
+ *    reference the Vulkan backend is checked against. GroupNorm + SiLU and
+ *    the attention softmax are cloned per ISA and use libmvec's SIMD expf
+ *    (the softmax's scalar expf loop was 8% of the bench).
  */
 #define _GNU_SOURCE /* cblas.h declares openblas_setaffinity(cpu_set_t *) */
 #include <math.h>
@@ -150,6 +155,12 @@ static void cpu_conv2d(lmd_be *be, lmd_buf *y, int y_cs, int y_co,
 
 	if (k == 3 && stride == 1 && c->dc &&
 	    cpu_conv3x3(c->dc, Y, y_cs, y_co, X, x_cs, x_co, Wt, B, R, n, cin, h, wd, cout, up) == 0)
+		return;
+	if (k == 3 && stride == 2 && !up && X != Y && c->dc &&
+	    cpu_conv3x3s2(c->dc, Y, y_cs, y_co, X, x_cs, x_co, Wt, B, R, n, cin, h, wd, cout) == 0)
+		return;
+	if (k == 1 && stride == 1 && !up && X != Y && c->dc &&
+	    cpu_conv1x1(c->dc, Y, y_cs, y_co, X, x_cs, x_co, Wt, B, R, n, cin, ohw, cout) == 0)
 		return;
 	if (k == 1 && stride == 1 && !up && X != Y) {
 		conv1x1(y, y_cs, y_co, x, x_cs, x_co, Wt, n, cin, ohw, cout);
@@ -309,6 +320,34 @@ static void cpu_add_chan(lmd_be *be, lmd_buf *y, const lmd_buf *t, size_t off, i
 	}
 }
 
+/* One row of the attention scores, in place: exp(x - max) / sum, the exps
+ * through libmvec's SIMD expf (the scalar expf loop was 8% of the bench),
+ * summed in float over GN_BLOCK blocks and the blocks in double. Cloned
+ * per ISA like lmd_cpu_gn_group. */
+__attribute__((target_clones("avx512f", "avx2,fma", "default")))
+void lmd_cpu_softmax_row(float *row, int n)
+{
+	float mx = row[0];
+	#pragma omp simd reduction(max:mx)
+	for (int j = 1; j < n; j++)
+		mx = row[j] > mx ? row[j] : mx;
+	double sum = 0;
+	for (int j0 = 0; j0 < n; j0 += GN_BLOCK) {
+		int j1 = n - j0 < GN_BLOCK ? n : j0 + GN_BLOCK;
+		float f = 0.0f;
+		#pragma omp simd reduction(+:f)
+		for (int j = j0; j < j1; j++) {
+			row[j] = expf(row[j] - mx);
+			f += row[j];
+		}
+		sum += f;
+	}
+	float inv = (float)(1.0 / sum);
+	#pragma omp simd
+	for (int j = 0; j < n; j++)
+		row[j] *= inv;
+}
+
 static void cpu_attention(lmd_be *be, lmd_buf *y, const lmd_buf *qkv, int n, int c, int hw, float scale)
 {
 	cpu_be *cb = (cpu_be *)be;
@@ -324,19 +363,8 @@ static void cpu_attention(lmd_be *be, lmd_buf *y, const lmd_buf *qkv, int n, int
 		/* S[i, j] = scale * sum_c q[c, i] k[c, j] */
 		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, hw, hw, c,
 		            scale, q, hw, k, hw, 0.0f, S, hw);
-		for (int i = 0; i < hw; i++) {
-			float *row = S + (size_t)i * hw, mx = row[0];
-			for (int j = 1; j < hw; j++)
-				mx = row[j] > mx ? row[j] : mx;
-			double sum = 0;
-			for (int j = 0; j < hw; j++) {
-				row[j] = expf(row[j] - mx);
-				sum += row[j];
-			}
-			float inv = (float)(1.0 / sum);
-			for (int j = 0; j < hw; j++)
-				row[j] *= inv;
-		}
+		for (int i = 0; i < hw; i++)
+			lmd_cpu_softmax_row(S + (size_t)i * hw, hw);
 		/* o[c, i] = sum_j v[c, j] S[i, j] */
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, c, hw, hw,
 		            1.0f, v, hw, S, hw, 0.0f, o, hw);

@@ -1,7 +1,9 @@
 /*
  * cpu_conv.c — 3x3 stride-1 convolution for the CPU backend: Winograd
  * F(4x4,3x3) by default, and a direct kernel (few input channels, and
- * LMDD_CPU_CONV=direct; see cpu_conv.h for the paths).
+ * LMDD_CPU_CONV=direct; see cpu_conv.h for the paths). Also the 1x1
+ * convolutions (the direct kernel's register blocks with one tap, reading
+ * the NCHW rows in place, see the end).
  *
  * Why not im2col + sgemm for this op: the U-Net's 3x3 convolutions have
  * few output channels (32-128), so a GEMM over an im2col matrix spends
@@ -66,6 +68,26 @@
  * Both: one generic kernel, inlined into per-ISA wrappers with GCC's
  * target attribute and picked with __builtin_cpu_supports, so the binary
  * still runs on any x86-64-v2 machine (there: the caller's im2col path).
+ *
+ * 1x1 convolutions (skip shortcuts, attention's qkv and proj_out): the
+ * direct kernel's CO x PV*16 register block with the one tap, on the NCHW
+ * rows of a block of pixels (cin rows, hw apart; the pixel tail copied and
+ * zero-padded), bias and residual added as the block is stored. Before,
+ * one sgemm per image on the same rows (no im2col) plus a bias/residual
+ * pass: perf on the bench had them at 11.5% of the time (OpenBLAS packing
+ * the activations 4.7%, zeroing C 0.5%, the extra pass 2.6%); the kernel
+ * made the whole bench ~9% faster (0.375 -> 0.340 s/image, same session;
+ * alone: 96->32 at 64x64 b8 3.3 -> 3.0 ms, 64->192 at 16x16 0.53 -> 0.40).
+ *
+ * Stride-2 3x3 convolutions (the downsamples): the direct kernel on four
+ * phase planes of the padded input (plane (py, px) holds padded pixels
+ * (2i+py, 2j+px)), so output (oy, ox)'s tap (ky, kx) is plane (ky&1, kx&1)
+ * at (oy + ky/2, ox + kx/2): contiguous in ox, the same flat-row blocks as
+ * stride 1 with one dropped position per row. The kernel takes the nine
+ * tap offsets as arguments (stride 1: ky*pw + kx). Against im2col + sgemm
+ * (min of 30, 8 images): 32->32 at 64x64 4.5 -> 3.0-3.2 ms, 64->64 at
+ * 32x32 2.6 -> 1.9 ms. Scratch of both is 64-byte aligned (grow64), as
+ * the Winograd path that shares it needs.
  * A fused nearest x2 upsample (the U-Net's up path) costs nothing extra:
  * the padded copy is simply made at twice the size. Inputs are copied in
  * passes of whole images (at most 32 MiB each), so y may alias x. The
@@ -90,10 +112,14 @@ typedef float v4 __attribute__((vector_size(16)));
 typedef float v4u __attribute__((vector_size(16), aligned(4), may_alias));
 
 /* One block: CO output channels x PV*VW flat positions, all Cin.
- * in: the first channel's padded plane at the block's first position;
- * out: CO rows of PV*VW floats, ostride apart. */
-typedef void tile_fn(const float *in, size_t pw, size_t plane, const float *w, int cin,
+ * in: the first channel's padded plane at the block's first position; tap
+ * k (ky*3 + kx) reads in + off[k] (stride 1: ky*pw + kx; stride 2: in one
+ * of four phase planes); out: CO rows of PV*VW floats, ostride apart. */
+typedef void tile_fn(const float *in, const size_t *off, size_t plane, const float *w, int cin,
                      float *out, size_t ostride);
+/* One block of the 1x1 kernel: CO output channels x PV*VW pixels, all Cin;
+ * x: rows of the block's pixels, xs apart; w: [cin][CO] */
+typedef void tile1_fn(const float *x, size_t xs, const float *w, int cin, float *out, size_t ostride);
 
 /* Winograd sizes: input ih x iw (up: x2 to h x wd), cin channels (cinp:
  * rounded up to 16), the channels-last copy ph x pw pixels x cinp */
@@ -131,6 +157,7 @@ struct cpu_conv {
 	int m;             /* Winograd output tile F(m x m, 3x3); 0: the direct kernel */
 	const char *isa;
 	tile_fn *tile;
+	tile1_fn *tile1;   /* 1x1 convolutions */
 	const wino_ops *wino;
 	int nth;
 	size_t pad_max;    /* floats of padded input per pass */
@@ -140,6 +167,8 @@ struct cpu_conv {
 	size_t wp_n;
 	float *ws;         /* Winograd: each thread's V and M */
 	size_t ws_n;
+	float *w1;         /* 1x1: repacked weights, then each thread's tail block */
+	size_t w1_n;
 };
 
 /* The largest blocking (CO x PV*VW floats): a block's output, on the stack */
@@ -186,35 +215,58 @@ acc_fma(v16 acc[12][4], const float *x, const float *s, size_t ss, const int R, 
 }
 
 static inline __attribute__((always_inline)) void
-tile_generic(const float *in, size_t pw, size_t plane, const float *w, int cin,
+tile_generic(const float *in, const size_t *off, size_t plane, const float *w, int cin,
              float *out, size_t ostride, const int CO, const int PV)
 {
 	v16 acc[12][4];
+	size_t o[9];
+	for (int k = 0; k < 9; k++)
+		o[k] = off[k];
 	acc_zero(acc, CO, PV);
 	for (int ci = 0; ci < cin; ci++, in += plane, w += 9 * CO) {
-		#pragma GCC unroll 3
-		for (int ky = 0; ky < 3; ky++) {
-			#pragma GCC unroll 3
-			for (int kx = 0; kx < 3; kx++) {
-				const float *r = in + (size_t)ky * pw + kx;
-				const float *wk = w + (ky * 3 + kx) * CO;
-				acc_fma(acc, r, wk, 1, CO, PV);
-			}
-		}
+		#pragma GCC unroll 9
+		for (int k = 0; k < 9; k++)
+			acc_fma(acc, in + o[k], w + k * CO, 1, CO, PV);
 	}
 	acc_store(acc, out, ostride, CO, PV);
 }
 
-__attribute__((target("avx512f,fma"))) static void
-tile_avx512(const float *in, size_t pw, size_t plane, const float *w, int cin, float *out, size_t ostride)
+/* The 1x1 kernel's block: CO output channels x PV*VW pixels, all cin;
+ * x: the first channel's row at the block's first pixel, rows xs apart;
+ * w: [cin][CO] */
+static inline __attribute__((always_inline)) void
+tile1_generic(const float *x, size_t xs, const float *w, int cin, float *out, size_t ostride,
+              const int CO, const int PV)
 {
-	tile_generic(in, pw, plane, w, cin, out, ostride, 6, 4);
+	v16 acc[12][4];
+	acc_zero(acc, CO, PV);
+	for (int ci = 0; ci < cin; ci++, x += xs, w += CO)
+		acc_fma(acc, x, w, 1, CO, PV);
+	acc_store(acc, out, ostride, CO, PV);
+}
+
+__attribute__((target("avx512f,fma"))) static void
+tile1_avx512(const float *x, size_t xs, const float *w, int cin, float *out, size_t ostride)
+{
+	tile1_generic(x, xs, w, cin, out, ostride, 6, 4);
 }
 
 __attribute__((target("avx2,fma"))) static void
-tile_avx2(const float *in, size_t pw, size_t plane, const float *w, int cin, float *out, size_t ostride)
+tile1_avx2(const float *x, size_t xs, const float *w, int cin, float *out, size_t ostride)
 {
-	tile_generic(in, pw, plane, w, cin, out, ostride, 6, 1);
+	tile1_generic(x, xs, w, cin, out, ostride, 6, 1);
+}
+
+__attribute__((target("avx512f,fma"))) static void
+tile_avx512(const float *in, const size_t *off, size_t plane, const float *w, int cin, float *out, size_t ostride)
+{
+	tile_generic(in, off, plane, w, cin, out, ostride, 6, 4);
+}
+
+__attribute__((target("avx2,fma"))) static void
+tile_avx2(const float *in, const size_t *off, size_t plane, const float *w, int cin, float *out, size_t ostride)
+{
+	tile_generic(in, off, plane, w, cin, out, ostride, 6, 1);
 }
 #endif
 
@@ -589,9 +641,9 @@ cpu_conv *cpu_conv_new(int nthreads)
 	if (!c)
 		return NULL;
 	if (avx512)
-		c->co = 6, c->pv = 4, c->tile = tile_avx512;
+		c->co = 6, c->pv = 4, c->tile = tile_avx512, c->tile1 = tile1_avx512;
 	else
-		c->co = 6, c->pv = 1, c->tile = tile_avx2;
+		c->co = 6, c->pv = 1, c->tile = tile_avx2, c->tile1 = tile1_avx2;
 	if (direct)
 		c->isa = avx512 ? "direct avx512" : "direct avx2";
 	else if (avx512)
@@ -621,6 +673,7 @@ void cpu_conv_destroy(cpu_conv **pc)
 	free(c->pad);
 	free(c->wp);
 	free(c->ws);
+	free(c->w1);
 	free(c);
 	*pc = NULL;
 }
@@ -723,37 +776,99 @@ static int conv_wino(cpu_conv *c, float *y, int y_cs, int y_co, const float *x, 
 	return 0;
 }
 
+/* dst[i] = src[i] + bias (+ res[i]) for i < nx: a block's output row */
+static void out_run(float *dst, const float *src, const float *res, float bias, size_t nx)
+{
+	if (res) {
+		#pragma omp simd
+		for (size_t i = 0; i < nx; i++)
+			dst[i] = src[i] + bias + res[i];
+	} else {
+		#pragma omp simd
+		for (size_t i = 0; i < nx; i++)
+			dst[i] = src[i] + bias;
+	}
+}
+
+/* Weights [cout][kn] (kn = cin * taps) -> [cout/CO][kn][CO], zero past
+ * cout: the kernels' broadcasts walk them in order */
+static void repack(float *wp, const float *w, int kn, int cout, int CO)
+{
+	for (int cb = 0; cb < (cout + CO - 1) / CO; cb++)
+		for (int k = 0; k < kn; k++)
+			for (int j = 0; j < CO; j++) {
+				int co = cb * CO + j;
+				wp[((size_t)cb * kn + k) * CO + j] = co < cout ? w[(size_t)co * kn + k] : 0.0f;
+			}
+}
+
+/* The direct kernel over one pass (ni images from image i0) of padded
+ * copies, per_img floats per image, plane per channel: items (image, CO
+ * output channels, PX flat positions); output position o = oy*pw + ox
+ * (the first ow of each row valid, the rest dropped), ohw outputs per
+ * channel; taps at off (see tile_fn); wp: repacked weights. */
+static void direct_blocks(cpu_conv *c, const float *pad, size_t per_img, size_t plane, const size_t *off,
+                          size_t pw, size_t flat, int ow, size_t ohw, int ni, int i0, const float *wp,
+                          int cin, int cout, float *y, int y_cs, int y_co, const float *b, const float *r)
+{
+	const int CO = c->co, PX = c->pv * VW;
+	const int nblk = (int)((flat + PX - 1) / PX), ncb = (cout + CO - 1) / CO;
+	assert(CO * PX <= TILE_MAX);
+	#pragma omp parallel for schedule(dynamic, 2) num_threads(c->nth)
+	for (int item = 0; item < ni * ncb * nblk; item++) {
+		int q = item / (ncb * nblk), cb = item / nblk % ncb, blk = item % nblk, img = i0 + q;
+		size_t o0 = (size_t)blk * PX, o1 = o0 + PX < flat ? o0 + PX : flat;
+		float buf[TILE_MAX] __attribute__((aligned(64)));
+		c->tile(pad + (size_t)q * per_img + o0, off, plane, wp + (size_t)cb * cin * 9 * CO, cin, buf, PX);
+		for (size_t o = o0; o < o1;) {
+			size_t oy = o / pw, ox = o % pw;
+			size_t end = oy * pw + ow < o1 ? oy * pw + ow : o1; /* this row's valid run */
+			if (ox < (size_t)ow) {
+				size_t nx = end - o, dpos = oy * ow + ox;
+				for (int j = 0; j < CO && cb * CO + j < cout; j++) {
+					int co = cb * CO + j;
+					out_run(y + ((size_t)img * y_cs + y_co + co) * ohw + dpos, buf + (size_t)j * PX + (o - o0),
+					        r ? r + ((size_t)img * cout + co) * ohw + dpos : NULL, b ? b[co] : 0.0f, nx);
+				}
+			}
+			o = (oy + 1) * pw < o1 ? (oy + 1) * pw : o1;
+		}
+	}
+}
+
+/* The direct kernel's scratch: c->pad for a pass of padded copies
+ * (per_img floats per image, + *slack: the blocks of the flat positions
+ * read up to reach floats past the last one) and the weights repacked
+ * into c->wp ([cb][cin][9][CO], zero past cout). Returns the images per
+ * pass (all of them, unless their copies would pass pad_max floats: large
+ * frames), or -1 when out of memory. */
+static int direct_scratch(cpu_conv *c, const float *w, int n, int cin, int cout, size_t per_img,
+                          size_t flat, size_t reach, size_t *slack)
+{
+	const int CO = c->co, PX = c->pv * VW, ncb = (cout + CO - 1) / CO;
+	size_t fit = c->pad_max / per_img;
+	int nc = fit >= (size_t)n ? n : fit > 0 ? (int)fit : 1;
+	*slack = (flat + PX - 1) / PX * PX + reach - flat;
+	if (!grow64(&c->pad, &c->pad_n, (size_t)nc * per_img + *slack) ||
+	    !grow64(&c->wp, &c->wp_n, (size_t)ncb * CO * cin * 9))
+		return -1;
+	repack(c->wp, w, cin * 9, cout, CO);
+	return nc;
+}
+
 static int conv_direct(cpu_conv *c, float *y, int y_cs, int y_co, const float *x, int x_cs, int x_co,
                        const float *w, const float *b, const float *r,
                        int n, int cin, int ih, int iw, int cout, int up)
 {
-	const int CO = c->co, PX = c->pv * VW;
 	const int h = ih << up, wd = iw << up;   /* output (= logical input) size */
 	const size_t ihw = (size_t)ih * iw;
 	const size_t pw = (size_t)wd + 2, plane = (size_t)(h + 2) * pw, hw = (size_t)h * wd;
 	const size_t flat = (size_t)h * pw;             /* output positions, padded coordinates */
-	const int nblk = (int)((flat + PX - 1) / PX), ncb = (cout + CO - 1) / CO;
-	const size_t slack = (size_t)nblk * PX + 2 * pw + 2 - flat; /* reads past the last plane */
-	/* images per pass: all of them, unless their padded copies would pass
-	 * pad_max floats (large frames) */
-	size_t per_img = (size_t)cin * plane;
-	size_t fit = c->pad_max / per_img;
-	int nc = fit >= (size_t)n ? n : fit > 0 ? (int)fit : 1;
-	if (!cpu_grow(&c->pad, &c->pad_n, (size_t)nc * per_img + slack) ||
-	    !cpu_grow(&c->wp, &c->wp_n, (size_t)ncb * CO * cin * 9))
+	size_t per_img = (size_t)cin * plane, slack;
+	int nc = direct_scratch(c, w, n, cin, cout, per_img, flat, 2 * pw + 2, &slack);
+	if (nc < 0)
 		return -1;
-	assert(CO * PX <= TILE_MAX);
-
-	/* weights [cout][cin][9] -> [cb][cin][9][CO], zero past cout */
-	float *wp = c->wp;
-	for (int cb = 0; cb < ncb; cb++)
-		for (int ci = 0; ci < cin; ci++)
-			for (int k = 0; k < 9; k++)
-				for (int j = 0; j < CO; j++) {
-					int co = cb * CO + j;
-					wp[(((size_t)cb * cin + ci) * 9 + k) * CO + j] =
-						co < cout ? w[((size_t)co * cin + ci) * 9 + k] : 0.0f;
-				}
+	const float *wp = c->wp;
 
 	float *pad = c->pad;
 	for (int i0 = 0; i0 < n; i0 += nc) {
@@ -783,37 +898,10 @@ static int conv_direct(cpu_conv *c, float *y, int y_cs, int y_co, const float *x
 		/* Each image as one flat row: output position o = oy*pw + ox reads
 		 * pad[o + ky*pw + kx], so blocks of PX positions run across row ends;
 		 * positions with ox >= wd (2 per row) are computed and dropped. */
-		#pragma omp parallel for schedule(dynamic, 2) num_threads(c->nth)
-		for (int item = 0; item < ni * ncb * nblk; item++) {
-			int q = item / (ncb * nblk), cb = item / nblk % ncb, blk = item % nblk, img = i0 + q;
-			size_t o0 = (size_t)blk * PX, o1 = o0 + PX < flat ? o0 + PX : flat;
-			float buf[TILE_MAX] __attribute__((aligned(64)));
-			c->tile(pad + (size_t)q * per_img + o0, pw, plane, wp + (size_t)cb * cin * 9 * CO, cin, buf, PX);
-			for (size_t o = o0; o < o1;) {
-				size_t oy = o / pw, ox = o % pw;
-				size_t end = oy * pw + wd < o1 ? oy * pw + wd : o1; /* this row's valid run */
-				if (ox < (size_t)wd) {
-					size_t nx = end - o, dpos = oy * wd + ox;
-					for (int j = 0; j < CO && cb * CO + j < cout; j++) {
-						int co = cb * CO + j;
-						float bias = b ? b[co] : 0.0f;
-						const float *src = buf + (size_t)j * PX + (o - o0);
-						float *dst = y + ((size_t)img * y_cs + y_co + co) * hw + dpos;
-						if (r) {
-							const float *res = r + ((size_t)img * cout + co) * hw + dpos;
-							#pragma omp simd
-							for (size_t i = 0; i < nx; i++)
-								dst[i] = src[i] + bias + res[i];
-						} else {
-							#pragma omp simd
-							for (size_t i = 0; i < nx; i++)
-								dst[i] = src[i] + bias;
-						}
-					}
-				}
-				o = (oy + 1) * pw < o1 ? (oy + 1) * pw : o1;
-			}
-		}
+		size_t off[9];
+		for (int k = 0; k < 9; k++)
+			off[k] = (size_t)(k / 3) * pw + (size_t)(k % 3);
+		direct_blocks(c, pad, per_img, plane, off, pw, flat, wd, hw, ni, i0, wp, cin, cout, y, y_cs, y_co, b, r);
 	}
 	return 0;
 }
@@ -825,4 +913,95 @@ int cpu_conv3x3(cpu_conv *c, float *y, int y_cs, int y_co, const float *x, int x
 	if (c->m && cin >= WINO_MIN_CIN)
 		return conv_wino(c, y, y_cs, y_co, x, x_cs, x_co, w, b, r, n, cin, ih, iw, cout, up);
 	return conv_direct(c, y, y_cs, y_co, x, x_cs, x_co, w, b, r, n, cin, ih, iw, cout, up);
+}
+
+int cpu_conv1x1(cpu_conv *c, float *y, int y_cs, int y_co, const float *x, int x_cs, int x_co,
+                const float *w, const float *b, const float *r, int n, int cin, size_t hw, int cout)
+{
+	const int CO = c->co, PX = c->pv * VW, ncb = (cout + CO - 1) / CO;
+	const size_t nblk = (hw + PX - 1) / PX, wn = (size_t)ncb * CO * cin;
+	assert(CO * PX <= TILE_MAX);
+	if (!cpu_grow(&c->w1, &c->w1_n, wn + (size_t)c->nth * cin * PX))
+		return -1;
+	/* weights [cout][cin] -> [cb][cin][CO], zero past cout */
+	float *wp = c->w1;
+	repack(wp, w, cin, cout, CO);
+	/* items: (image, block of PX pixels), all output channels (the block's
+	 * cin x PX input stays in L1/L2 across the channel blocks) */
+	#pragma omp parallel for schedule(dynamic, 1) num_threads(c->nth)
+	for (size_t item = 0; item < (size_t)n * nblk; item++) {
+		size_t img = item / nblk, p0 = item % nblk * PX, np = hw - p0 < (size_t)PX ? hw - p0 : (size_t)PX;
+		const float *xb = x + (img * x_cs + x_co) * hw + p0;
+		size_t xs = hw;
+		if (np < (size_t)PX) {   /* the tail: copied, zero-padded, so the kernel reads no further */
+			float *t = c->w1 + wn + (size_t)omp_get_thread_num() * cin * PX;
+			for (int ci = 0; ci < cin; ci++) {
+				memcpy(t + (size_t)ci * PX, xb + (size_t)ci * hw, np * sizeof(float));
+				memset(t + (size_t)ci * PX + np, 0, (PX - np) * sizeof(float));
+			}
+			xb = t;
+			xs = PX;
+		}
+		for (int cb = 0; cb < ncb; cb++) {
+			float buf[TILE_MAX] __attribute__((aligned(64)));
+			c->tile1(xb, xs, wp + (size_t)cb * cin * CO, cin, buf, PX);
+			for (int j = 0; j < CO && cb * CO + j < cout; j++) {
+				int co = cb * CO + j;
+				out_run(y + (img * y_cs + y_co + co) * hw + p0, buf + (size_t)j * PX,
+				        r ? r + (img * cout + co) * hw + p0 : NULL, b ? b[co] : 0.0f, np);
+			}
+		}
+	}
+	return 0;
+}
+
+int cpu_conv3x3s2(cpu_conv *c, float *y, int y_cs, int y_co, const float *x, int x_cs, int x_co,
+                  const float *w, const float *b, const float *r,
+                  int n, int cin, int ih, int iw, int cout)
+{
+	const int oh = (ih + 1) / 2, ow = (iw + 1) / 2;
+	const size_t ihw = (size_t)ih * iw, ohw = (size_t)oh * ow;
+	/* phase plane (py, px) row i, column j: padded input (2i+py, 2j+px),
+	 * i.e. input pixel (2i+py-1, 2j+px-1), zero outside */
+	const size_t pw = (size_t)ow + 1, pp = (size_t)(oh + 1) * pw, plane = 4 * pp;
+	const size_t flat = (size_t)oh * pw;
+	size_t per_img = (size_t)cin * plane, slack;
+	int nc = direct_scratch(c, w, n, cin, cout, per_img, flat, pw + 1, &slack);
+	if (nc < 0)
+		return -1;
+	const float *wp = c->wp;
+	float *pad = c->pad;
+	/* output (oy, ox), tap (ky, kx) reads input (2oy+ky-1, 2ox+kx-1): phase
+	 * plane (ky&1, kx&1) at row oy + ky/2, column ox + kx/2 */
+	size_t off[9];
+	for (int k = 0; k < 9; k++) {
+		int ky = k / 3, kx = k % 3;
+		off[k] = (size_t)((ky & 1) * 2 + (kx & 1)) * pp + (size_t)(ky >> 1) * pw + (size_t)(kx >> 1);
+	}
+	for (int i0 = 0; i0 < n; i0 += nc) {
+		int ni = n - i0 < nc ? n - i0 : nc;
+		memset(pad + (size_t)ni * per_img, 0, slack * sizeof(float));
+		#pragma omp parallel for schedule(static) num_threads(c->nth)
+		for (int q = 0; q < ni * cin; q++) {
+			const float *s = x + ((size_t)(i0 + q / cin) * x_cs + x_co + q % cin) * ihw;
+			for (int ph = 0; ph < 4; ph++) {
+				int py = ph >> 1, px = ph & 1;
+				float *d = pad + (size_t)q * plane + (size_t)ph * pp;
+				for (int i = 0; i <= oh; i++, d += pw) {
+					int iy = 2 * i + py - 1;
+					if (iy < 0 || iy >= ih) {
+						memset(d, 0, pw * sizeof(float));
+						continue;
+					}
+					const float *sr = s + (size_t)iy * iw;
+					for (int j = 0; j <= ow; j++) {
+						int ix = 2 * j + px - 1;
+						d[j] = ix >= 0 && ix < iw ? sr[ix] : 0.0f;
+					}
+				}
+			}
+		}
+		direct_blocks(c, pad, per_img, plane, off, pw, flat, ow, ohw, ni, i0, wp, cin, cout, y, y_cs, y_co, b, r);
+	}
+	return 0;
 }

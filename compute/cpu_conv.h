@@ -2,7 +2,7 @@
  * cpu_conv.h — the CPU backend's 3x3 stride-1 convolution (the U-Net's
  * dominant op, also with a fused nearest x2 upsample): Winograd F(4x4,3x3)
  * by default, a direct kernel for few input channels, AVX-512 or AVX2+FMA
- * code picked at run time. See cpu_conv.c.
+ * code picked at run time; and the 1x1 convolutions. See cpu_conv.c.
  */
 #ifndef LMDD_CPU_CONV_H
 #define LMDD_CPU_CONV_H
@@ -19,7 +19,8 @@ typedef struct cpu_conv cpu_conv;
  *   direct             the direct kernel, AVX-512 or AVX2
  *   avx2               the direct kernel's AVX2 code
  *   gemm               NULL: the caller's im2col + sgemm path
- * The Winograd paths use the direct kernel below 8 input channels.
+ * The Winograd paths use the direct kernel below 8 input channels. The
+ * stride-2 and 1x1 kernels follow the ISA (avx2 / wino4-avx2: AVX2 code).
  * LMDD_CPU_CONV_PASS=1: one image per pass (tests exercise the split). */
 cpu_conv *cpu_conv_new(int nthreads);
 void cpu_conv_destroy(cpu_conv **pc);
@@ -35,6 +36,21 @@ const char *cpu_conv_isa(const cpu_conv *c);
 int cpu_conv3x3(cpu_conv *c, float *y, int y_cs, int y_co, const float *x, int x_cs, int x_co,
                 const float *w, const float *b, const float *r,
                 int n, int cin, int ih, int iw, int cout, int up);
+
+/* The same with stride 2 (no upsample): y has ceil(ih/2) x ceil(iw/2)
+ * pixels, output (oy, ox) centred on input (2oy, 2ox); y must not alias x.
+ * The direct kernel on four phase planes of the padded input. */
+int cpu_conv3x3s2(cpu_conv *c, float *y, int y_cs, int y_co, const float *x, int x_cs, int x_co,
+                  const float *w, const float *b, const float *r,
+                  int n, int cin, int ih, int iw, int cout);
+
+/* A 1x1 stride-1 convolution, the same terms (no padding, no upsample):
+ * y[img, y_co + co, p] = sum_ci w[co, ci] x[img, x_co + ci, p] + b[co] + r[img, co, p]
+ * for p < hw; y must not alias x (r may be y). A register-blocked kernel on
+ * the NCHW rows (no im2col, no packing). Returns 0, or -1 when out of
+ * memory (nothing written). */
+int cpu_conv1x1(cpu_conv *c, float *y, int y_cs, int y_co, const float *x, int x_cs, int x_co,
+                const float *w, const float *b, const float *r, int n, int cin, size_t hw, int cout);
 
 /* Grows *p (capacity *cap floats) to at least n floats, keeping its
  * contents; NULL when out of memory (then *p is unchanged). Scratch

@@ -307,7 +307,15 @@ TEST(conv2d_cpu_paths)
 				conv_case(2, 5, 7, 9, 17, 3, 1, up, 2, 1, 3, 2, res, 1);
 				conv_case(3, 20, 5, 7, 33, 3, 1, up, 3, 2, 1, 1, res, up);  /* 5x7, odd channels */
 				conv_case(2, 9, 1, 1, 15, 3, 1, up, 0, 0, 0, 0, res, 1);    /* 1x1 images */
+				conv_case(2, 5, 7, 9, 17, 1, 1, up, 2, 1, 3, 2, res, 1);    /* 1x1 convs, slices */
+				conv_case(3, 9, 13, 11, 20, 3, 2, up, 1, 1, 2, 1, res, up); /* stride 2, odd sizes */
 			}
+		conv_case(3, 70, 13, 11, 131, 1, 1, 0, 3, 2, 1, 1, 1, 1);  /* 1x1: a pixel tail, cout 6*21 + 5 */
+		conv_case(2, 64, 16, 16, 192, 1, 1, 0, 0, 0, 0, 0, 0, 1);  /* 1x1: qkv */
+		conv_case(2, 96, 8, 8, 32, 1, 1, 0, 0, 0, 0, 0, 1, 0);     /* 1x1: a shortcut, 64 pixels */
+		conv_case(1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 1, 1);
+		conv_case(2, 32, 16, 16, 32, 3, 2, 0, 0, 0, 0, 0, 0, 1);   /* stride 2: a downsample */
+		conv_case(2, 7, 1, 1, 5, 3, 2, 0, 0, 0, 0, 0, 1, 1);
 		conv_case(2, 64, 16, 16, 64, 3, 1, 0, 0, 0, 0, 0, 1, 1);
 		conv_case(3, 13, 23, 45, 70, 3, 1, 1, 3, 2, 0, 0, 0, 1);  /* odd widths, upsample */
 		conv_case(2, 48, 9, 23, 130, 3, 1, 0, 0, 0, 5, 3, 1, 1);  /* 23 wide, cout 8x16 + 2 */
