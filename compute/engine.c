@@ -140,6 +140,10 @@ lmd_err lmd_params_set(lmd_params *p, const char *key, const char *val)
 			p->pool_size = (int)v;
 		return LMD_OK;
 	}
+	if (!strcmp(key, "t0") && !strcmp(val, "max")) {
+		p->t0 = -1; /* T-1: from pure noise, whatever the model's T */
+		return LMD_OK;
+	}
 	if (!strcmp(key, "eta")) {
 		char *end;
 		double d = strtod(val, &end);

@@ -100,7 +100,7 @@ void lmd_params_default(lmd_params *p);
 lmd_err lmd_params_set_mask(lmd_params *p, const char *spec);
 /*
  * Set one parameter from text, as in config files and command lines:
- * steps, reps, t0, eta, mask, distance (mse|ssim), pool (mean|max[:K]),
+ * steps, reps, t0 (or max), eta, mask, distance (mse|ssim), pool (mean|max[:K]),
  * agg (median|mean|min), seed, jump, resample. LMD_ERR_ARG names the key.
  */
 lmd_err lmd_params_set(lmd_params *p, const char *key, const char *val);

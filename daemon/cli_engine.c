@@ -19,7 +19,7 @@ const char cli_engine_help[] =
 	"  --device N|NAME       Vulkan device index or name substring\n"
 	"  --steps S             DDIM steps (default 10)\n"
 	"  --reps R              attempts per image, alternating masks (default 2)\n"
-	"  --t0 T                start level, 1..T-1 (default T-1: from pure noise)\n"
+	"  --t0 T                start level, 1..T-1 or max (default max = T-1: from pure noise)\n"
 	"  --eta E               DDIM eta in [0,1] (default 0)\n"
 	"  --mask M              checkerboard[:B] (default 8), patches[:FRAC], center[:FRAC]\n"
 	"  --jump J --resample N RePaint resampling (default off)\n"
@@ -171,6 +171,7 @@ int cli_score_inputs(const cli_engine_opts *o, cli_engine *ce, char **inputs, in
 {
 	size_t img = (size_t)ce->C * ce->W * ce->H, hw = (size_t)ce->W * ce->H;
 	int nb = o->batch, rc = 0, count = 0;
+	const int64_t first = o->skip_context ? ce->K : 0; /* frames before it are history only */
 	float *imgs = malloc(sizeof(float) * img * nb), *cond = NULL;
 	float *hist = ce->K ? malloc(sizeof(float) * img * ce->K) : NULL; /* previous frames, oldest first */
 	float *scores = malloc(sizeof(float) * nb);
@@ -218,7 +219,6 @@ int cli_score_inputs(const cli_engine_opts *o, cli_engine *ce, char **inputs, in
 					memmove(hist, hist + img, sizeof(float) * img * (ce->K - 1));
 					memcpy(hist + (size_t)(ce->K - 1) * img, cur, sizeof(float) * img);
 				}
-				int64_t first = o->skip_context ? ce->K : 0;
 				if (k >= first && (k - first) % o->every == 0) {
 					tags[count].input = inputs[in];
 					tags[count].frame = k;

@@ -332,6 +332,7 @@ TEST(params_text)
 	lmd_params_default(&p);
 	CHECK(lmd_params_set(&p, "steps", "20") == LMD_OK && p.steps == 20, "steps");
 	CHECK(lmd_params_set(&p, "steps", "20x") == LMD_ERR_ARG && strstr(lmd_errmsg(), "steps"), "steps junk");
+	CHECK(lmd_params_set(&p, "t0", "300") == LMD_OK && p.t0 == 300 && lmd_params_set(&p, "t0", "max") == LMD_OK && p.t0 == -1, "t0 max");
 	CHECK(lmd_params_set(&p, "distance", "ssim") == LMD_OK && p.distance == LMD_DIST_SSIM, "ssim");
 	CHECK(lmd_params_set(&p, "distance", "lpips") == LMD_ERR_ARG, "lpips not available");
 	CHECK(lmd_params_set(&p, "pool", "max:5") == LMD_OK && p.pool == LMD_POOL_MAX && p.pool_size == 5, "pool");

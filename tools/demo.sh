@@ -57,7 +57,7 @@ elif [ ! -f "$CALIB" ]; then
 		ffmpeg -v error -y -i "$PED2/train/$c.mkv" -frames:v 5 -c copy "$OUT/calib-frames/train$c.mkv"
 	done
 	"$LMDD" calibrate --model "$MODEL" --backend "$BACKEND" --steps "$STEPS" --reps "$REPS" \
-		--t0 "$([ "$T0" = max ] && echo -1 || echo "$T0")" --every 2 --out "$CALIB" "$OUT"/calib-frames/*.mkv
+		--t0 "$T0" --every 2 --out "$CALIB" "$OUT"/calib-frames/*.mkv
 fi
 
 cat >"$OUT/lmdd.conf" <<EOF
