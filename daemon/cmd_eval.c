@@ -77,6 +77,7 @@ typedef struct {
 	int sweep, sweep_only, report_only;
 	long sweep_limit;         /* idx: last N per side */
 	int sweep_frames;         /* ped2: frames per clip */
+	unsigned sweep_mask;      /* bit f: sweep_factors[f] is swept */
 	int bootstrap;
 	uint64_t boot_seed;
 	int examples;             /* example dumps per side (idx) / per class (ped2) */
@@ -966,6 +967,28 @@ static const struct {
 	{ "repaint", { "off", "jump2-resample2" } },
 	{ "t0", { "250", "500", "999" } },
 };
+#define NFACTORS (sizeof sweep_factors / sizeof sweep_factors[0])
+
+/* "pool,steps" -> bit mask over sweep_factors; -1 names an unknown one. */
+static int parse_factors(const char *list, unsigned *mask)
+{
+	*mask = 0;
+	const char *p = list;
+	while (*p) {
+		size_t n = strcspn(p, ",");
+		size_t f = 0;
+		while (f < NFACTORS && !(strlen(sweep_factors[f].factor) == n && !strncmp(p, sweep_factors[f].factor, n)))
+			f++;
+		if (f == NFACTORS) {
+			fprintf(stderr, "lmdd eval: --sweep-factors: unknown factor '%.*s' (one of steps, reps, mask, "
+			        "distance, pool, repaint, t0)\n", (int)n, p);
+			return -1;
+		}
+		*mask |= 1u << f;
+		p += n + (p[n] == ',');
+	}
+	return *mask ? 0 : -1;
+}
 
 static void normalise(lmd_params *p, int T)
 {
@@ -1008,8 +1031,8 @@ static int run_sweep(eval_run *R, cJSON **result)
 	lmd_params base = R->o.p;
 	normalise(&base, T);
 	cp[nc++] = base;
-	for (size_t f = 0; f < sizeof sweep_factors / sizeof sweep_factors[0]; f++)
-		for (int v = 0; v < 5 && sweep_factors[f].vals[v]; v++) {
+	for (size_t f = 0; f < NFACTORS; f++)
+		for (int v = 0; v < 5 && sweep_factors[f].vals[v] && (cfg->sweep_mask >> f & 1); v++) {
 			lmd_params p;
 			if (sweep_params(&R->o.p, sweep_factors[f].factor, sweep_factors[f].vals[v], T, &p) ||
 			    lmd_params_check(&p, R->ce.model)) {
@@ -1245,6 +1268,7 @@ static const char eval_help[] =
 	"  --sweep-only          run only the sweep\n"
 	"  --sweep-limit N       sweep subset: the last N images per side (default 100)\n"
 	"  --sweep-frames N      sweep subset: N frames per Ped2 clip (default 6)\n"
+	"  --sweep-factors LIST  sweep only these factors, e.g. pool,steps (default: all)\n"
 	"  --bootstrap N         bootstrap resamples for the CIs (default 1000)\n"
 	"  --boot-seed N         bootstrap seed (default 1)\n"
 	"  --examples N          example dumps per side (default 2; 0 = none)\n"
@@ -1269,6 +1293,7 @@ int cmd_eval(int argc, char **argv)
 	cfg.stride = 1;
 	cfg.sweep_limit = 100;
 	cfg.sweep_frames = 6;
+	cfg.sweep_mask = ~0u;
 	cfg.bootstrap = 1000;
 	cfg.boot_seed = 1;
 	cfg.examples = 2;
@@ -1354,6 +1379,12 @@ int cmd_eval(int argc, char **argv)
 			if (parse_long(a, v, 1, 100000, &n))
 				return EX_USAGE;
 			cfg.sweep_frames = (int)n;
+		} else if (!strcmp(a, "--sweep-factors")) {
+			if (!v || parse_factors(v, &cfg.sweep_mask)) {
+				if (!v || !*v)
+					fprintf(stderr, "lmdd eval: --sweep-factors: expected a list such as pool,steps\n");
+				return EX_USAGE;
+			}
 		} else if (!strcmp(a, "--bootstrap")) {
 			if (parse_long(a, v, 10, 1000000, &n))
 				return EX_USAGE;

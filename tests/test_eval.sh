@@ -10,6 +10,11 @@
 #                     gives the same scores as the daemon's every-frame path
 #                     (cli_score_inputs) for the frames both score (--batch 1:
 #                     the noise is per batch slot)
+#   eval_sweep        --sweep-only --sweep-factors pool,reps: one row per value
+#                     of those two factors (and the base), each distinct
+#                     setting scored once (rows with the base's parameters
+#                     carry the base's AUROC), NFE = steps x reps per row;
+#                     an unknown factor -> exit 64 naming it
 #   eval_errors       missing model -> exit 66 and "not evaluated"; bad --suite -> 64
 # Prints "PASS name" / "FAIL name" (tests/run.sh counts them).
 set -u
@@ -92,6 +97,38 @@ else
 	else
 		fail eval_video_paths "lmdd eval failed: $(tail -2 "$T/v1.err" "$T/v2.err")"
 	fi
+fi
+
+# ---- eval_sweep
+if "$LMDD" eval --suite fmnist-mnist --sweep-only --sweep-factors pool,reps --sweep-limit 6 \
+	--fmnist-model "$T/m.safetensors" "${FAST[@]}" --no-plots --out "$T/sw" >/dev/null 2>"$T/sw.err"; then
+	why=$("$PY" - "$T/sw/sweep-fmnist-mnist.json" <<'PYEOF'
+import json, sys
+j = json.load(open(sys.argv[1]))
+rows = [(r["factor"], r["value"]) for r in j["rows"]]
+want = [("base", "base"), ("reps", "1"), ("reps", "2"), ("reps", "4"), ("reps", "8"),
+        ("pool", "mean"), ("pool", "max:9")]
+bad = []
+if sorted(rows) != sorted(want):
+    bad.append("rows %s, expected %s" % (rows, want))
+base = j["rows"][0]
+for r in j["rows"]:
+    p = r["params"]
+    if r["nfe"] != p["steps"] * p["reps"]:
+        bad.append("%s=%s: nfe %d != steps x reps" % (r["factor"], r["value"], r["nfe"]))
+    if p == base["params"] and r["metrics"]["auroc"] != base["metrics"]["auroc"]:
+        bad.append("%s=%s has the base's settings but another AUROC" % (r["factor"], r["value"]))
+    if not 0 <= r["metrics"]["auroc"] <= 1 or r["metrics"]["n_in"] != 6:
+        bad.append("%s=%s: metrics %s" % (r["factor"], r["value"], r["metrics"]))
+print("; ".join(bad))
+PYEOF
+)
+	"$LMDD" eval --suite fmnist-mnist --sweep-only --sweep-factors pool,colour --out "$T/sw2" >/dev/null 2>"$T/sw2.err"
+	rc=$?
+	[ "$rc" -eq 64 ] && grep -q "unknown factor 'colour'" "$T/sw2.err" || why="$why bad factor: exit $rc ($(cat "$T/sw2.err"))"
+	[ -z "$why" ] && pass eval_sweep || fail eval_sweep "$why"
+else
+	fail eval_sweep "lmdd eval --sweep-only failed: $(tail -3 "$T/sw.err")"
 fi
 
 # ---- eval_errors

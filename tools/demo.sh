@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
-# demo.sh — `make demo`: the daemon watching two UCSD Ped2 test clips (01 and
-# 04: a bicycle/cart enters after 6 s and 3 s) with the default model, and a
-# subscriber printing each event as it arrives and saving its JPEG snapshot
-# (regions outlined in red) and PNG heat-map under demo-out/events/. Stops
-# cleanly once both clips have played (or after DEMO_SECONDS). The clips are
-# read with realtime = off: every frame at the analysis rate is scored, however
-# slow the engine (a CPU takes seconds per frame at the service defaults, and
-# in real time it would see only the first few frames of these 18 s clips).
+# demo.sh — `make demo`: the daemon watching two stretches of UCSD Ped2 test
+# clips with the default model, and a subscriber printing each event as it
+# arrives and saving its JPEG snapshot (regions outlined in red) and PNG
+# heat-map under demo-out/events/:
+#   ped2-02  clip 02 from 8.0 s to its end: walkers, then at 9.4 s a bicycle
+#            rides in (labelled anomalous from frame 94 to the end);
+#   ped2-12  clip 12 from 0 to 8.5 s: walkers only (labelled normal).
+# The stretches are copied out of the clips with ffmpeg (MJPEG: every frame
+# a key frame, nothing re-encoded). Stops cleanly once both have played (or
+# after DEMO_SECONDS). They are read with realtime = off: every frame at the
+# analysis rate is scored, however slow the engine (a CPU takes seconds per
+# frame at the service defaults; in real time it would see only a few).
 #
 # Settings (environment):
 #   DEMO_MODEL    model file            (models/ucsd-ped2/model.safetensors)
 #   DEMO_BACKEND  auto | vulkan | cpu   (auto)
 #   DEMO_STEPS, DEMO_REPS, DEMO_T0      sampler (10, 2, max: the service defaults)
-#   DEMO_FPS      analysis rate per stream (2)
+#   DEMO_FPS      analysis rate per stream (1: every 10th frame)
 #   DEMO_SECONDS  stop after this long at most (120)
 #   DEMO_OUT      output folder (demo-out)
 # At other sampler settings the demo first calibrates its own threshold, on a
@@ -26,7 +30,7 @@ BACKEND=${DEMO_BACKEND:-auto}
 STEPS=${DEMO_STEPS:-10}
 REPS=${DEMO_REPS:-2}
 T0=${DEMO_T0:-max}
-FPS=${DEMO_FPS:-2}
+FPS=${DEMO_FPS:-1}
 MAXS=${DEMO_SECONDS:-120}
 OUT=${DEMO_OUT:-demo-out}
 PED2=${PED2:-/work/shared/data/ucsd-ped2}
@@ -34,7 +38,7 @@ export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 
 [ -x "$LMDD" ] || { echo "demo: $LMDD missing: run make first" >&2; exit 1; }
 [ -f "$MODEL" ] || { echo "demo: no model at $MODEL yet (being trained?); set DEMO_MODEL=FILE" >&2; exit 1; }
-for c in 01 04; do
+for c in 02 12; do
 	[ -f "$PED2/test/$c.mkv" ] || { echo "demo: $PED2/test/$c.mkv missing" >&2; exit 1; }
 done
 mkdir -p "$OUT/events"
@@ -60,6 +64,10 @@ elif [ ! -f "$CALIB" ]; then
 		--t0 "$T0" --every 2 --out "$CALIB" "$OUT"/calib-frames/*.mkv
 fi
 
+# the two stretches (8.0 s: frame 80 of clip 02; 85 frames of clip 12)
+ffmpeg -v error -y -ss 8.0 -i "$PED2/test/02.mkv" -c copy "$OUT/ped2-02.mkv"
+ffmpeg -v error -y -i "$PED2/test/12.mkv" -frames:v 85 -c copy "$OUT/ped2-12.mkv"
+
 cat >"$OUT/lmdd.conf" <<EOF
 # written by tools/demo.sh
 [daemon]
@@ -74,15 +82,15 @@ status_interval = 2
 update_interval = 2
 log_level = notice
 
-[stream ped2-01]
-url = $PED2/test/01.mkv
+[stream ped2-02]
+url = $OUT/ped2-02.mkv
 fps = $FPS
 realtime = off
 min_duration = 2
 heatmap = on
 
-[stream ped2-04]
-url = $PED2/test/04.mkv
+[stream ped2-12]
+url = $OUT/ped2-12.mkv
 fps = $FPS
 realtime = off
 min_duration = 2
