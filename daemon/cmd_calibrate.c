@@ -11,6 +11,13 @@
  * The file also records the sampler parameters (scores are only comparable
  * under the same ones), summary statistics and a histogram.
  *
+ * It also records the pixel threshold for the daemon's regions: the same
+ * quantile of each frame's peak of the distance map box-blurred with radius
+ * --region-blur (2, the daemon's region_blur). A moving person is rebuilt
+ * less exactly than pavement, so at the frame threshold every walker is a
+ * "region"; above the peaks of normal frames, only what normal frames never
+ * show is (on Ped2: the bicycle, not the walkers beside it).
+ *
  * --every N scores every N-th frame of each input (minutes of footage at
  * seconds per frame on a CPU; neighbouring frames add little). With a model
  * conditioned on K previous frames, the first K frames of each input are
@@ -28,10 +35,12 @@
 #include "cli_engine.h"
 #include "clock.h"
 #include "config.h"
+#include "events.h"
 
 typedef struct {
-	float *v;
+	float *v, *peak;        /* per frame: score, peak of the blurred map */
 	size_t n, cap;
+	int blur, w, h;         /* region blur radius; map size */
 	int64_t t0, shown;  /* start, last progress line (mono_us) */
 } calib_ctx;
 
@@ -42,11 +51,18 @@ static int collect(void *vctx, const char *input, int64_t frame, float score,
 	if (c->n == c->cap) {
 		size_t cap = c->cap ? 2 * c->cap : 1024;
 		float *v = realloc(c->v, cap * sizeof(float));
-		if (!v)
+		if (v)
+			c->v = v;
+		float *pk = v ? realloc(c->peak, cap * sizeof(float)) : NULL;
+		if (!pk)
 			return 1;
-		c->v = v;
+		c->peak = pk;
 		c->cap = cap;
 	}
+	double pk = map ? ev_map_peak(map, c->w, c->h, c->blur, NULL) : 0;
+	if (pk < 0)
+		return 1;
+	c->peak[c->n] = (float)pk;
 	c->v[c->n++] = score;
 	/* a line every 10 s (a big model on a CPU scores a frame in seconds) */
 	int64_t now = mono_us();
@@ -79,6 +95,7 @@ int cmd_calibrate(int argc, char **argv)
 	cli_engine_opts o;
 	const char *out = NULL;
 	double fpr = 0.005;
+	long blur = 2;
 	char **inputs = argv + 1;
 	int n = 0;
 	cli_engine_defaults(&o);
@@ -93,7 +110,8 @@ int cmd_calibrate(int argc, char **argv)
 			printf("usage: lmdd calibrate --model FILE [--out FILE] [--fpr F] [--every N] INPUT...\n\n%s"
 			       "  --out FILE            sidecar to write (default MODEL.calib.json)\n"
 			       "  --fpr F               false-alarm rate on normal frames (default 0.005)\n"
-			       "  --every N             score every N-th frame of each input (default 1)\n",
+			       "  --every N             score every N-th frame of each input (default 1)\n"
+			       "  --region-blur R       box-blur radius of the region threshold (default 2, as the daemon)\n",
 			       cli_engine_help);
 			return 0;
 		}
@@ -114,6 +132,13 @@ int cmd_calibrate(int argc, char **argv)
 				return EX_USAGE;
 			}
 			o.every = (int)v;
+		} else if (!strcmp(argv[i], "--region-blur") && i + 1 < argc) {
+			char *e;
+			blur = strtol(argv[++i], &e, 10);
+			if (*e || blur < 0 || blur > 32) {
+				fprintf(stderr, "lmdd calibrate: --region-blur '%s': expected an integer in [0, 32]\n", argv[i]);
+				return EX_USAGE;
+			}
 		} else if (!strncmp(argv[i], "--", 2)) {
 			fprintf(stderr, "lmdd calibrate: unknown option '%s'\n", argv[i]);
 			return EX_USAGE;
@@ -134,9 +159,9 @@ int cmd_calibrate(int argc, char **argv)
 	int rc = cli_engine_open(&o, &ce);
 	if (rc)
 		return rc;
-	calib_ctx c = { .t0 = mono_us() };
+	calib_ctx c = { .t0 = mono_us(), .blur = (int)blur, .w = ce.W, .h = ce.H };
 	c.shown = c.t0;
-	rc = cli_score_inputs(&o, &ce, inputs, n, 0, collect, &c);
+	rc = cli_score_inputs(&o, &ce, inputs, n, 1, collect, &c);
 	fprintf(stderr, "calibrate: %zu frames scored\n", c.n);
 	if (!rc && c.n < 2) {
 		fprintf(stderr, "lmdd calibrate: need at least 2 frames, got %zu%s\n", c.n,
@@ -154,6 +179,8 @@ int cmd_calibrate(int argc, char **argv)
 	for (size_t i = 0; i < c.n; i++)
 		ss += (c.v[i] - mean) * (c.v[i] - mean);
 	double thr = quantile(c.v, c.n, 1 - fpr);
+	qsort(c.peak, c.n, sizeof(float), cmpf);
+	double rthr = quantile(c.peak, c.n, 1 - fpr);
 
 	cJSON *j = cJSON_CreateObject();
 	const lmd_model_info *a = lmd_model_get_info(ce.model);
@@ -164,6 +191,8 @@ int cmd_calibrate(int argc, char **argv)
 		cJSON_AddStringToObject(j, "model_crc32", crc);
 	cJSON_AddNumberToObject(j, "threshold", thr);
 	cJSON_AddNumberToObject(j, "fpr", fpr);
+	cJSON_AddNumberToObject(j, "region_threshold", rthr);
+	cJSON_AddNumberToObject(j, "region_blur", (double)blur);
 	cJSON_AddNumberToObject(j, "frames", (double)c.n);
 	cJSON *sz = cJSON_AddArrayToObject(j, "size");
 	cJSON_AddItemToArray(sz, cJSON_CreateNumber(ce.W));
@@ -178,6 +207,9 @@ int cmd_calibrate(int argc, char **argv)
 	cJSON_AddNumberToObject(st, "p90", quantile(c.v, c.n, 0.9));
 	cJSON_AddNumberToObject(st, "p99", quantile(c.v, c.n, 0.99));
 	cJSON_AddNumberToObject(st, "max", c.v[c.n - 1]);
+	cJSON *rs = cJSON_AddObjectToObject(j, "region_peak_stats");
+	cJSON_AddNumberToObject(rs, "p50", quantile(c.peak, c.n, 0.5));
+	cJSON_AddNumberToObject(rs, "max", c.peak[c.n - 1]);
 	/* 20-bin histogram over [min, max] */
 	cJSON *hi = cJSON_AddObjectToObject(j, "histogram");
 	cJSON *edges = cJSON_AddArrayToObject(hi, "edges"), *counts = cJSON_AddArrayToObject(hi, "counts");
@@ -203,11 +235,13 @@ int cmd_calibrate(int argc, char **argv)
 		fprintf(stderr, "lmdd calibrate: cannot write %s\n", out);
 		rc = EX_CANTCREAT;
 	} else {
-		printf("threshold %.9g (%.2f%% of %zu normal frames above it) -> %s\n", thr, 100 * fpr, c.n, out);
+		printf("threshold %.9g (%.2f%% of %zu normal frames above it), region threshold %.9g -> %s\n",
+		       thr, 100 * fpr, c.n, rthr, out);
 	}
 	cJSON_free(text);
 done:
 	free(c.v);
+	free(c.peak);
 	cli_engine_close(&ce);
 	return rc;
 }

@@ -60,8 +60,10 @@ int cmd_check_config(int argc, char **argv)
 	       c->model, mi->name, mi->frame_width, mi->frame_height, mi->channels,
 	       mi->channels == 1 ? "" : "s", mi->cond_frames, mi->cond_frames == 1 ? "" : "s",
 	       lmd_params_nfe(&c->params));
+	char note[300];
 	if (v.have_calib)
-		printf("calibration: %s, threshold %.6g\n", c->calib, v.calib_threshold);
+		printf("calibration: %s, threshold %.6g, region threshold %s\n", c->calib, v.calib.threshold,
+		       validate_region_note(c, &v, note, sizeof note));
 	else
 		printf("calibration: none (%s); every stream sets its own threshold\n", v.calib_note);
 	printf("backend: %s; batch up to %d; publish:", config_backend_name(c->backend), c->batch_max);

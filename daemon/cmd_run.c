@@ -140,6 +140,7 @@ static sched_opts sched_opts_from(const run_state *r, const lmdd_config *c)
 		.batch_max = c->batch_max, .pub = r->pub, .update_interval = c->update_interval,
 		.max_regions = c->max_regions, .region_min_area = c->region_min_area,
 		.region_blur = c->region_blur, .region_factor = c->region_factor,
+		.region_threshold = validate_region_threshold(c, &r->v),
 	};
 }
 
@@ -379,7 +380,7 @@ static void reload(run_state *r)
 	}
 	/* the calibration may have been redone */
 	r->v.have_calib = nv.have_calib;
-	r->v.calib_threshold = nv.calib_threshold;
+	r->v.calib = nv.calib;
 	snprintf(r->v.calib_note, sizeof r->v.calib_note, "%s", nv.calib_note);
 	log_set_level(nc->log_level);
 	sched_opts so = sched_opts_from(r, nc);
@@ -503,8 +504,10 @@ int cmd_run(int argc, char **argv)
 	log_info("model %s: %dx%d, %d channel%s, %d condition frame%s, %lld parameters", mi->name,
 	         mi->frame_width, mi->frame_height, mi->channels, mi->channels == 1 ? "" : "s",
 	         mi->cond_frames, mi->cond_frames == 1 ? "" : "s", (long long)mi->n_params);
+	char note[300];
 	if (r.v.have_calib)
-		log_info("calibration %s: threshold %.6g", r.cfg->calib, r.v.calib_threshold);
+		log_info("calibration %s: threshold %.6g, region threshold %s", r.cfg->calib, r.v.calib.threshold,
+		         validate_region_note(r.cfg, &r.v, note, sizeof note));
 
 	/* engine */
 	lmd_err e = LMD_ERR_DEVICE;

@@ -725,7 +725,7 @@ int config_file_crc32(const char *path, char out[9])
 	return 0;
 }
 
-int config_read_calib(const char *path, const char *model, const lmd_params *p, double *threshold,
+int config_read_calib(const char *path, const char *model, const lmd_params *p, cfg_calib *out,
                       char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "r");
@@ -765,7 +765,16 @@ int config_read_calib(const char *path, const char *model, const lmd_params *p, 
 		         path, diff);
 		rc = -1;
 	} else {
-		*threshold = t->valuedouble;
+		const cJSON *rt = cJSON_GetObjectItemCaseSensitive(j, "region_threshold");
+		const cJSON *rb = cJSON_GetObjectItemCaseSensitive(j, "region_blur");
+		out->threshold = t->valuedouble;
+		out->region_threshold = 0;
+		out->region_blur = 0;
+		if (cJSON_IsNumber(rt) && isfinite(rt->valuedouble) && rt->valuedouble > 0 && cJSON_IsNumber(rb) &&
+		    rb->valuedouble >= 0 && rb->valuedouble <= 32) {
+			out->region_threshold = rt->valuedouble;
+			out->region_blur = (int)rb->valuedouble;
+		}
 	}
 	cJSON_Delete(j);
 	return rc;

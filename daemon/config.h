@@ -85,14 +85,22 @@ typedef struct {
 lmdd_config *config_load(const char *path, int *nerr, char **errors);
 void config_destroy(lmdd_config **c);
 
-/* Threshold from a calibration sidecar (JSON object with "threshold").
+/* What a calibration sidecar gives the daemon. */
+typedef struct {
+	double threshold;         /* frame score threshold */
+	double region_threshold;  /* pixel threshold of regions; 0: the sidecar has none */
+	int region_blur;          /* box-blur radius region_threshold was measured with */
+} cfg_calib;
+
+/* Threshold from a calibration sidecar (JSON object with "threshold"; an
+ * optional "region_threshold" with its "region_blur" goes into out too).
  * A threshold only means something for the model file and sampler settings
  * it was measured with: when the sidecar records the model's CRC-32
  * ("model_crc32", as written by lmdd calibrate) and model is not NULL, the
  * file must have the same one (a retrained or swapped model next to an old
  * sidecar); when it records "params" and p is not NULL, every one must equal
  * p's (the first difference is named). Returns 0, or -1 with a message in err. */
-int config_read_calib(const char *path, const char *model, const lmd_params *p, double *threshold,
+int config_read_calib(const char *path, const char *model, const lmd_params *p, cfg_calib *out,
                       char *err, size_t errlen);
 
 /* CRC-32 (zlib) of a whole file as 8 hex digits in out[9]; -1 if unreadable. */

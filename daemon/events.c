@@ -168,51 +168,75 @@ static int cmp_region(const void *a, const void *b)
 	return y->area - x->area;
 }
 
+/* The map box-blurred with radius blur (the box clipped at the edges), into
+ * out (mw x mh); blur 0 copies. -1 on allocation failure. */
+static int box_blur(const float *map, int mw, int mh, int blur, double *out)
+{
+	if (blur <= 0) {
+		for (size_t i = 0; i < (size_t)mw * mh; i++)
+			out[i] = map[i];
+		return 0;
+	}
+	/* summed-area table, (mw+1) x (mh+1) */
+	double *sat = calloc((size_t)(mw + 1) * (mh + 1), sizeof *sat);
+	if (!sat)
+		return -1;
+	for (int y = 0; y < mh; y++) {
+		double row = 0;
+		for (int x = 0; x < mw; x++) {
+			row += map[(size_t)y * mw + x];
+			sat[(size_t)(y + 1) * (mw + 1) + x + 1] = sat[(size_t)y * (mw + 1) + x + 1] + row;
+		}
+	}
+	for (int y = 0; y < mh; y++)
+		for (int x = 0; x < mw; x++) {
+			int x0 = clampi(x - blur, 0, mw), x1 = clampi(x + blur + 1, 0, mw);
+			int y0 = clampi(y - blur, 0, mh), y1 = clampi(y + blur + 1, 0, mh);
+			double s = sat[(size_t)y1 * (mw + 1) + x1] - sat[(size_t)y0 * (mw + 1) + x1] -
+			           sat[(size_t)y1 * (mw + 1) + x0] + sat[(size_t)y0 * (mw + 1) + x0];
+			out[(size_t)y * mw + x] = s / ((double)(x1 - x0) * (y1 - y0));
+		}
+	free(sat);
+	return 0;
+}
+
+double ev_map_peak(const float *map, int mw, int mh, int blur, const ev_rect *within)
+{
+	if (mw <= 0 || mh <= 0)
+		return 0;
+	double *b = malloc(sizeof *b * (size_t)mw * mh);
+	if (!b || box_blur(map, mw, mh, blur, b)) {
+		free(b);
+		return -1;
+	}
+	ev_rect w = within ? *within : (ev_rect){ 0, 0, mw, mh };
+	double peak = 0;
+	for (int y = w.y0; y < w.y1; y++)
+		for (int x = w.x0; x < w.x1; x++)
+			if (b[(size_t)y * mw + x] > peak)
+				peak = b[(size_t)y * mw + x];
+	free(b);
+	return peak;
+}
+
 int ev_regions(const float *map, int mw, int mh, double thr, int blur, int min_area,
                const ev_rect *within, int src_w, int src_h, ev_region *out, int max)
 {
 	if (mw <= 0 || mh <= 0)
 		return 0;
 	const size_t N = (size_t)mw * mh;
-	double *sat = NULL;
+	double *blurred = malloc(sizeof *blurred * N);
 	unsigned char *mask = malloc(N);
 	int *stack = malloc(sizeof(int) * N);
 	ev_region *all = NULL;
 	int nall = 0, cap = 0, found = -1;
-	if (!mask || !stack)
+	if (!blurred || !mask || !stack || box_blur(map, mw, mh, blur, blurred))
 		goto done;
 	ev_rect w = within ? *within : (ev_rect){ 0, 0, mw, mh };
-	if (blur > 0) {
-		/* summed-area table, (mw+1) x (mh+1) */
-		sat = calloc((size_t)(mw + 1) * (mh + 1), sizeof *sat);
-		if (!sat)
-			goto done;
-		for (int y = 0; y < mh; y++) {
-			double row = 0;
-			for (int x = 0; x < mw; x++) {
-				row += map[(size_t)y * mw + x];
-				sat[(size_t)(y + 1) * (mw + 1) + x + 1] = sat[(size_t)y * (mw + 1) + x + 1] + row;
-			}
-		}
-	}
 	for (int y = 0; y < mh; y++)
 		for (int x = 0; x < mw; x++) {
 			size_t i = (size_t)y * mw + x;
-			double v;
-			if (x < w.x0 || x >= w.x1 || y < w.y0 || y >= w.y1) {
-				mask[i] = 0;
-				continue;
-			}
-			if (sat) {
-				int x0 = clampi(x - blur, 0, mw), x1 = clampi(x + blur + 1, 0, mw);
-				int y0 = clampi(y - blur, 0, mh), y1 = clampi(y + blur + 1, 0, mh);
-				double s = sat[(size_t)y1 * (mw + 1) + x1] - sat[(size_t)y0 * (mw + 1) + x1] -
-				           sat[(size_t)y1 * (mw + 1) + x0] + sat[(size_t)y0 * (mw + 1) + x0];
-				v = s / ((double)(x1 - x0) * (y1 - y0));
-			} else {
-				v = map[i];
-			}
-			mask[i] = v > thr;
+			mask[i] = x >= w.x0 && x < w.x1 && y >= w.y0 && y < w.y1 && blurred[i] > thr;
 		}
 	for (size_t s = 0; s < N; s++) {
 		if (!mask[s])
@@ -271,7 +295,7 @@ int ev_regions(const float *map, int mw, int mh, double thr, int blur, int min_a
 		out[i] = all[i];
 	found = nall;
 done:
-	free(sat);
+	free(blurred);
 	free(mask);
 	free(stack);
 	free(all);

@@ -78,6 +78,12 @@ double ev_map_mean(const float *map, int mw, int mh, ev_rect r);
 int ev_regions(const float *map, int mw, int mh, double pix_threshold, int blur, int min_area,
                const ev_rect *within, int src_w, int src_h, ev_region *out, int max);
 
+/* Largest value of the map box-blurred as ev_regions blurs it (radius
+ * blur), inside `within` (NULL = whole map); -1 on allocation failure.
+ * Over normal frames, its high quantile is the pixel threshold at which a
+ * normal frame shows no region (lmdd calibrate records it). */
+double ev_map_peak(const float *map, int mw, int mh, int blur, const ev_rect *within);
+
 /* UUID v4 from /dev/urandom. */
 void ev_uuid(char out[37]);
 /* RFC 3339 UTC with milliseconds: 2024-05-01T12:34:56.789Z */

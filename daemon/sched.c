@@ -166,10 +166,14 @@ static void emit(sched *s, entry *en, ev_action act, const char *reason, const s
 	pe->peak_score = ev->peak_score;
 	pe->src_w = f ? f->src_w : en->src_w;
 	pe->src_h = f ? f->src_h : en->src_h;
+	/* regions: above what normal frames' blurred maps reach (calibrated), or
+	 * without a calibrated one, above the frame threshold */
+	const double pix_thr = (s->o.region_threshold > 0 ? s->o.region_threshold : en->threshold) *
+	                       s->o.region_factor;
 	if (map && s->o.max_regions > 0) {
 		ev_rect roi = ev_rect_to_map(cfg->has_roi ? cfg->roi : NULL, pe->src_w, pe->src_h, s->W, s->H);
 		ev_region *r = malloc(sizeof *r * s->o.max_regions);
-		int n = r ? ev_regions(map, s->W, s->H, en->threshold * s->o.region_factor, s->o.region_blur,
+		int n = r ? ev_regions(map, s->W, s->H, pix_thr, s->o.region_blur,
 		                       s->o.region_min_area, cfg->has_roi ? &roi : NULL, pe->src_w,
 		                       pe->src_h, r, s->o.max_regions)
 		          : -1;
@@ -188,7 +192,7 @@ static void emit(sched *s, entry *en, ev_action act, const char *reason, const s
 			memcpy(pe->heatmap, map, sizeof(float) * s->W * s->H);
 			pe->map_w = s->W;
 			pe->map_h = s->H;
-			pe->heat_vmax = 2 * en->threshold * s->o.region_factor;
+			pe->heat_vmax = 2 * pix_thr;
 		}
 	}
 	if (act == EV_START || act == EV_END) {
@@ -540,6 +544,7 @@ void sched_set_opts(sched *s, const sched_opts *o)
 	s->o.region_min_area = o->region_min_area;
 	s->o.region_blur = o->region_blur;
 	s->o.region_factor = o->region_factor;
+	s->o.region_threshold = o->region_threshold;
 	for (int i = 0; i < s->n; i++) {
 		ev_params p = params_for(s, stream_config(s->e[i].st), s->e[i].threshold);
 		ev_tracker_set_params(s->e[i].ev, &p);

@@ -27,6 +27,7 @@ typedef struct {
 	double update_interval;
 	int max_regions, region_min_area, region_blur;
 	double region_factor;
+	double region_threshold;  /* > 0: pixel threshold = factor * this, else factor * stream threshold */
 } sched_opts;
 
 typedef struct {

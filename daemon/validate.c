@@ -32,7 +32,7 @@ int validate_config(const lmdd_config *c, validated *v, char **errors)
 	}
 	if (c->calib) {
 		char err[400];
-		if (config_read_calib(c->calib, c->model, &c->params, &v->calib_threshold, err, sizeof err) == 0)
+		if (config_read_calib(c->calib, c->model, &c->params, &v->calib, err, sizeof err) == 0)
 			v->have_calib = 1;
 		else
 			snprintf(v->calib_note, sizeof v->calib_note, "%s", err);
@@ -64,5 +64,24 @@ int validate_config(const lmdd_config *c, validated *v, char **errors)
 
 double validate_threshold(const cfg_stream *s, const validated *v)
 {
-	return s->threshold >= 0 ? s->threshold : v->calib_threshold;
+	return s->threshold >= 0 ? s->threshold : v->calib.threshold;
+}
+
+const char *validate_region_note(const lmdd_config *c, const validated *v, char *buf, size_t len)
+{
+	if (validate_region_threshold(c, v) > 0)
+		snprintf(buf, len, "%.6g (x region_factor %g)", v->calib.region_threshold, c->region_factor);
+	else if (v->have_calib && v->calib.region_threshold > 0)
+		snprintf(buf, len, "not used: measured with region_blur %d, the config has %d (regions at "
+		         "threshold x region_factor; re-run lmdd calibrate --region-blur %d)",
+		         v->calib.region_blur, c->region_blur, c->region_blur);
+	else
+		snprintf(buf, len, "none in the sidecar (regions at threshold x region_factor)");
+	return buf;
+}
+
+double validate_region_threshold(const lmdd_config *c, const validated *v)
+{
+	return v->have_calib && v->calib.region_threshold > 0 && v->calib.region_blur == c->region_blur
+	       ? v->calib.region_threshold : 0;
 }

@@ -13,7 +13,7 @@
 typedef struct {
 	lmd_model *model;        /* loaded model (caller destroys), NULL on error */
 	int have_calib;
-	double calib_threshold;  /* valid if have_calib */
+	cfg_calib calib;         /* valid if have_calib */
 	char calib_note[512];    /* why there is no calibration, if so */
 } validated;
 
@@ -21,4 +21,9 @@ typedef struct {
 int validate_config(const lmdd_config *c, validated *v, char **errors);
 /* Effective threshold of a stream. */
 double validate_threshold(const cfg_stream *s, const validated *v);
+/* The calibration's region threshold if it was measured with the config's
+ * region_blur, else 0 (regions then use each stream's threshold). */
+double validate_region_threshold(const lmdd_config *c, const validated *v);
+/* One line for logs saying which pixel threshold regions use, and why. */
+const char *validate_region_note(const lmdd_config *c, const validated *v, char *buf, size_t len);
 #endif

@@ -259,10 +259,19 @@ TEST(long_line)
 TEST(calibration_file)
 {
 	char p[512], err[256];
-	double t = -1;
+	cfg_calib t = { .threshold = -1 };
 	snprintf(p, sizeof p, "%s/cal.json", dir);
 	write_file(p, "{\"threshold\": 0.0125, \"quantile\": 0.99, \"frames\": 500}");
-	CHECK(config_read_calib(p, NULL, NULL, &t, err, sizeof err) == 0 && t == 0.0125, "read: %s", err);
+	CHECK(config_read_calib(p, NULL, NULL, &t, err, sizeof err) == 0 && t.threshold == 0.0125 &&
+	      t.region_threshold == 0, "read: %s", err);
+	/* a region threshold comes with the blur it was measured with */
+	write_file(p, "{\"threshold\": 0.01, \"region_threshold\": 0.08, \"region_blur\": 3}");
+	CHECK(config_read_calib(p, NULL, NULL, &t, err, sizeof err) == 0 && t.region_threshold == 0.08 &&
+	      t.region_blur == 3, "region threshold: %s", err);
+	write_file(p, "{\"threshold\": 0.01, \"region_threshold\": 0.08}");
+	CHECK(config_read_calib(p, NULL, NULL, &t, err, sizeof err) == 0 && t.region_threshold == 0,
+	      "region threshold without its blur is not used");
+	write_file(p, "{\"threshold\": 0.0125, \"quantile\": 0.99, \"frames\": 500}");
 	write_file(p, "{\"thresh\": 1}");
 	CHECK(config_read_calib(p, NULL, NULL, &t, err, sizeof err) == -1 && strstr(err, "threshold"), "%s", err);
 	write_file(p, "not json");
@@ -274,8 +283,8 @@ TEST(calibration_file)
 	write_file(p, "{\"threshold\": 0.5, \"params\": {\"steps\": 10, \"reps\": 2, \"t0\": -1, \"eta\": 0, "
 	              "\"mask\": \"checkerboard:8\", \"jump\": 0, \"resample\": 0, \"distance\": \"mse\", "
 	              "\"pool\": \"mean\", \"agg\": \"median\", \"seed\": 0, \"nfe\": 20}}");
-	t = -1;
-	CHECK(config_read_calib(p, NULL, &lp, &t, err, sizeof err) == 0 && t == 0.5, "defaults match: %s", err);
+	t.threshold = -1;
+	CHECK(config_read_calib(p, NULL, &lp, &t, err, sizeof err) == 0 && t.threshold == 0.5, "defaults match: %s", err);
 	lp.pool = LMD_POOL_MAX;
 	lp.pool_size = 9;
 	CHECK(config_read_calib(p, NULL, &lp, &t, err, sizeof err) == -1 && strstr(err, "pool mean (the config: max:9)"),
@@ -290,8 +299,8 @@ TEST(calibration_file)
 	CHECK(config_file_crc32(fp, crc) == 0 && !strcmp(crc, "352441c2"), "crc32: %s", crc);
 	CHECK(config_file_crc32("/nonexistent", crc) == -1, "crc32 of a missing file");
 	write_file(p, "{\"threshold\": 0.25, \"model_crc32\": \"352441c2\"}");
-	t = -1;
-	CHECK(config_read_calib(p, fp, NULL, &t, err, sizeof err) == 0 && t == 0.25, "same model: %s", err);
+	t.threshold = -1;
+	CHECK(config_read_calib(p, fp, NULL, &t, err, sizeof err) == 0 && t.threshold == 0.25, "same model: %s", err);
 	write_file(fp, "abd");
 	CHECK(config_read_calib(p, fp, NULL, &t, err, sizeof err) == -1 && strstr(err, "another model file")
 	      && strstr(err, "352441c2"), "other model: %s", err);

@@ -105,11 +105,23 @@ import json, sys
 j = json.load(open('$d/fix.calib.json'))
 assert j['frames'] == 6 and j['threshold'] > 0 and j['params']['steps'] == 3, j
 assert j['stats']['min'] <= j['stats']['p50'] <= j['threshold'] <= j['stats']['max'] + 1e-12, j['stats']
+r = j['region_peak_stats']
+assert j['region_blur'] == 2 and 0 < r['p50'] <= j['region_threshold'] <= r['max'] + 1e-12, (j['region_threshold'], r)
 " && ok=0
 sed -e "s|^model = .*|model = $FIX|" -e '/^threshold/d' -e "s|^\[daemon\]|[daemon]\ncalibration = $d/fix.calib.json|" "$d/good.conf" >"$d/cal.conf"
 out2=$("$LMDD" check-config "$d/cal.conf" 2>&1) || ok=1
 grep -q "calibration: $d/fix.calib.json" <<<"$out2" || ok=1
+grep -q "region threshold [0-9.e-]* (x region_factor 1)" <<<"$out2" || ok=1
 check calibrate_writes_usable_sidecar $ok "rc=$rc $out $out2"
+# a region threshold measured with another blur radius is not used (said why)
+out=$("$LMDD" calibrate --model "$FIX" --backend cpu --steps 3 --reps 2 --every 3 --region-blur 3 \
+	--out "$d/fix.calib.json" "$d/cal.mkv" 2>&1); rc=$?
+out2=$("$LMDD" check-config "$d/cal.conf" 2>&1); rc2=$?
+[ $rc -eq 0 ] && [ $rc2 -eq 0 ] && grep -q "region threshold not used: measured with region_blur 3, the config has 2" <<<"$out2"
+check calibrate_region_blur_must_match $? "rc=$rc rc2=$rc2 $out $out2"
+"$LMDD" calibrate --model "$FIX" --region-blur 40 "$d/cal.mkv" >"$d/rb.out" 2>&1; rc=$?
+[ $rc -eq 64 ] && grep -q "region-blur '40'" "$d/rb.out"
+check calibrate_bad_region_blur_64 $? "rc=$rc $(cat "$d/rb.out")"
 # too few frames is a data error (65), and nothing is written
 ffmpeg -v error -y -f lavfi -i "testsrc=s=96x64:r=10:d=0.1" -c:v ffv1 "$d/one.mkv"
 "$LMDD" calibrate --model "$FIX" --backend cpu --steps 2 --out "$d/one.calib.json" "$d/one.mkv" >"$d/one.out" 2>&1; rc=$?

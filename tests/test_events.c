@@ -1,7 +1,7 @@
 /*
  * test_events.c — the event state machine (min duration, hysteresis,
- * throttled updates, flush), region extraction from a distance map, ids and
- * timestamps (daemon/events.c).
+ * throttled updates, flush), region extraction from a distance map and its
+ * blurred peak, ids and timestamps (daemon/events.c).
  */
 #include <math.h>
 #include <regex.h>
@@ -185,6 +185,52 @@ TEST(regions_connectivity_and_scaling)
 	CHECK(n == 1 && r[0].w == 640 && r[0].h == 480, "full frame");
 }
 
+/* ev_map_peak against a direct box blur (clipped at the edges) on random
+ * maps of several sizes and radii, whole map and inside a rectangle; and
+ * the property calibration relies on: ev_regions at the peak finds nothing,
+ * just below it finds the component that holds it. */
+TEST(map_peak)
+{
+	unsigned seed = 7;
+	const int sizes[][2] = { { 1, 1 }, { 7, 5 }, { 32, 24 }, { 45, 30 } };
+	for (int si = 0; si < 4; si++)
+		for (int blur = 0; blur <= 3; blur++) {
+			int mw = sizes[si][0], mh = sizes[si][1];
+			float *m = malloc(sizeof *m * mw * mh);
+			for (int i = 0; i < mw * mh; i++)
+				m[i] = (float)(rand_r(&seed) % 1000) / 1000.0f;
+			ev_rect in = { mw / 4, mh / 3, mw - mw / 4, mh };
+			for (int part = 0; part < 2; part++) {
+				ev_rect w = part ? in : (ev_rect){ 0, 0, mw, mh };
+				double want = 0;
+				for (int y = w.y0; y < w.y1; y++)
+					for (int x = w.x0; x < w.x1; x++) {
+						double sum = 0;
+						int n = 0;
+						for (int yy = y - blur; yy <= y + blur; yy++)
+							for (int xx = x - blur; xx <= x + blur; xx++)
+								if (xx >= 0 && yy >= 0 && xx < mw && yy < mh) {
+									sum += m[yy * mw + xx];
+									n++;
+								}
+						if (sum / n > want)
+							want = sum / n;
+					}
+				double got = ev_map_peak(m, mw, mh, blur, part ? &in : NULL);
+				CHECK(fabs(got - want) <= 1e-9 * (1 + want), "%dx%d blur %d part %d: %.12g, want %.12g",
+				      mw, mh, blur, part, got, want);
+				if (part == 0 && want > 0) {
+					ev_region r[4];
+					int at = ev_regions(m, mw, mh, got, blur, 1, NULL, mw, mh, r, 4);
+					int below = ev_regions(m, mw, mh, got * (1 - 1e-6), blur, 1, NULL, mw, mh, r, 4);
+					CHECK(at == 0 && below >= 1, "%dx%d blur %d: %d regions at the peak, %d below",
+					      mw, mh, blur, at, below);
+				}
+			}
+			free(m);
+		}
+}
+
 TEST(uuid_and_time)
 {
 	regex_t re;
@@ -218,6 +264,7 @@ int main(void)
 	RUN(flush);
 	RUN(regions_from_map);
 	RUN(regions_connectivity_and_scaling);
+	RUN(map_peak);
 	RUN(uuid_and_time);
 	CHECK_EXIT();
 }
