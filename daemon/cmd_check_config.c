@@ -59,7 +59,7 @@ int cmd_check_config(int argc, char **argv)
 	printf("model: %s (%s), frames %dx%d, %d channel%s, %d condition frame%s, %d NFE per frame\n",
 	       c->model, mi->name, mi->frame_width, mi->frame_height, mi->channels,
 	       mi->channels == 1 ? "" : "s", mi->cond_frames, mi->cond_frames == 1 ? "" : "s",
-	       lmd_params_nfe(&c->params));
+	       lmd_params_nfe(&v.params));
 	char note[300];
 	if (v.have_calib)
 		printf("calibration: %s, threshold %.6g, region threshold %s\n", c->calib, v.calib.threshold,

@@ -136,7 +136,7 @@ static void print_errors(const char *errors)
 static sched_opts sched_opts_from(const run_state *r, const lmdd_config *c)
 {
 	return (sched_opts){
-		.engine = r->engine, .model = r->v.model, .params = c->params,
+		.engine = r->engine, .model = r->v.model, .params = r->v.params,
 		.batch_max = c->batch_max, .pub = r->pub, .update_interval = c->update_interval,
 		.max_regions = c->max_regions, .region_min_area = c->region_min_area,
 		.region_blur = c->region_blur, .region_factor = c->region_factor,
@@ -381,6 +381,7 @@ static void reload(run_state *r)
 	/* the calibration may have been redone */
 	r->v.have_calib = nv.have_calib;
 	r->v.calib = nv.calib;
+	r->v.params = nv.params;
 	snprintf(r->v.calib_note, sizeof r->v.calib_note, "%s", nv.calib_note);
 	log_set_level(nc->log_level);
 	sched_opts so = sched_opts_from(r, nc);

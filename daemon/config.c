@@ -432,6 +432,9 @@ static void daemon_key(parser *p, int line, const char *key, const char *v)
 	}
 	if (sampler && !c->params_line)
 		c->params_line = line;
+	for (int i = 0; sampler && config_sampler_keys[i]; i++)
+		if (!strcmp(key, config_sampler_keys[i]))
+			c->params_set |= 1u << i;
 }
 
 static void stream_key(parser *p, int line, cfg_stream *s, const char *key, const char *v)
@@ -678,6 +681,38 @@ void config_destroy(lmdd_config **pc)
 	*pc = NULL;
 }
 
+const char *const config_sampler_keys[] = { "steps", "reps", "t0", "eta", "mask", "distance", "pool",
+                                            "aggregate", "jump", "resample", "seed", NULL };
+
+/* Copy into p the sidecar's settings for the keys not in `fixed`. The
+ * sidecar names "aggregate" "agg", as cli_params_json writes it. -1 (with
+ * the key in err) if one does not parse. */
+static int calib_params_fill(const cJSON *have, lmd_params *p, unsigned fixed, char *err, size_t errlen)
+{
+	for (int i = 0; config_sampler_keys[i]; i++) {
+		if (fixed >> i & 1)
+			continue;
+		const char *k = strcmp(config_sampler_keys[i], "aggregate") ? config_sampler_keys[i] : "agg";
+		const cJSON *h = cJSON_GetObjectItemCaseSensitive(have, k);
+		char v[64];
+		if (!h)
+			continue;
+		if (cJSON_IsNumber(h))
+			snprintf(v, sizeof v, "%.17g", h->valuedouble);
+		else if (cJSON_IsString(h))
+			snprintf(v, sizeof v, "%s", h->valuestring);
+		else
+			v[0] = 0;
+		if (!strcmp(k, "t0") && !strcmp(v, "-1"))
+			snprintf(v, sizeof v, "max");
+		if (!v[0] || lmd_params_set(p, k, v) != LMD_OK) {
+			snprintf(err, errlen, "bad \"params\" value for %s: %s", k, v[0] ? lmd_errmsg() : "not a value");
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* The first setting in which the sidecar's "params" differ from ours, as
  * "steps 3 (the config: 10)", or "" when they agree. */
 static void calib_params_diff(const cJSON *have, const lmd_params *p, char *out, size_t outlen)
@@ -725,8 +760,8 @@ int config_file_crc32(const char *path, char out[9])
 	return 0;
 }
 
-int config_read_calib(const char *path, const char *model, const lmd_params *p, cfg_calib *out,
-                      char *err, size_t errlen)
+int config_read_calib(const char *path, const char *model, lmd_params *p, unsigned fixed,
+                      cfg_calib *out, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "r");
 	if (!f) {
@@ -744,9 +779,13 @@ int config_read_calib(const char *path, const char *model, const lmd_params *p, 
 	}
 	cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "threshold");
 	cJSON *have = cJSON_GetObjectItemCaseSensitive(j, "params");
-	char diff[200] = "";
-	if (p && cJSON_IsObject(have))
-		calib_params_diff(have, p, diff, sizeof diff);
+	char diff[200] = "", bad[200] = "";
+	lmd_params mine_p;
+	if (p) {
+		mine_p = *p;
+		if (cJSON_IsObject(have) && calib_params_fill(have, &mine_p, fixed, bad, sizeof bad) == 0)
+			calib_params_diff(have, &mine_p, diff, sizeof diff);
+	}
 	cJSON *crc = cJSON_GetObjectItemCaseSensitive(j, "model_crc32");
 	char mine[9] = "";
 	if (model && cJSON_IsString(crc) && config_file_crc32(model, mine))
@@ -755,19 +794,24 @@ int config_read_calib(const char *path, const char *model, const lmd_params *p, 
 	if (!cJSON_IsNumber(t) || !isfinite(t->valuedouble) || t->valuedouble < 0) {
 		snprintf(err, errlen, "calibration '%s': no numeric \"threshold\" >= 0", path);
 		rc = -1;
+	} else if (bad[0]) {
+		snprintf(err, errlen, "calibration '%s': %s", path, bad);
+		rc = -1;
 	} else if (mine[0] && strcmp(mine, crc->valuestring)) {
 		snprintf(err, errlen, "calibration '%s' was measured on another model file (CRC-32 %.8s; "
 		         "'%s' has %s): re-run lmdd calibrate on this model", path, crc->valuestring, model, mine);
 		rc = -1;
 	} else if (diff[0]) {
 		snprintf(err, errlen, "calibration '%s' was measured with other sampler settings: %s; "
-		         "re-run lmdd calibrate with the config's settings, or set threshold per stream",
-		         path, diff);
+		         "re-run lmdd calibrate with the config's settings, leave the setting out of the "
+		         "config, or set threshold per stream", path, diff);
 		rc = -1;
 	} else {
 		const cJSON *rt = cJSON_GetObjectItemCaseSensitive(j, "region_threshold");
 		const cJSON *rb = cJSON_GetObjectItemCaseSensitive(j, "region_blur");
 		out->threshold = t->valuedouble;
+		if (p)
+			*p = mine_p;
 		out->region_threshold = 0;
 		out->region_blur = 0;
 		if (cJSON_IsNumber(rt) && isfinite(rt->valuedouble) && rt->valuedouble > 0 && cJSON_IsNumber(rb) &&

@@ -47,7 +47,8 @@ typedef struct {
 	cfg_backend backend;
 	int device;               /* Vulkan device index, -1 = best */
 	char device_name[128];    /* substring match, "" = any */
-	lmd_params params;
+	lmd_params params;        /* the config's; the calibration fills the keys it leaves out */
+	unsigned params_set;      /* bit i: config_sampler_keys[i] is set in [daemon] */
 	int params_line;          /* first line of a sampler key, for errors */
 
 	char *publish[CFG_MAX_PUBLISH];
@@ -85,6 +86,10 @@ typedef struct {
 lmdd_config *config_load(const char *path, int *nerr, char **errors);
 void config_destroy(lmdd_config **c);
 
+/* The sampler keys of [daemon], in params_set's bit order (NULL-terminated). */
+extern const char *const config_sampler_keys[];
+#define CFG_PARAMS_ALL 0x7ffu
+
 /* What a calibration sidecar gives the daemon. */
 typedef struct {
 	double threshold;         /* frame score threshold */
@@ -98,10 +103,13 @@ typedef struct {
  * it was measured with: when the sidecar records the model's CRC-32
  * ("model_crc32", as written by lmdd calibrate) and model is not NULL, the
  * file must have the same one (a retrained or swapped model next to an old
- * sidecar); when it records "params" and p is not NULL, every one must equal
- * p's (the first difference is named). Returns 0, or -1 with a message in err. */
-int config_read_calib(const char *path, const char *model, const lmd_params *p, cfg_calib *out,
-                      char *err, size_t errlen);
+ * sidecar); when it records "params" and p is not NULL, the settings whose
+ * config_sampler_keys bit is clear in `fixed` are first taken from it (the
+ * calibration is the model's operating point: a config need not repeat it),
+ * and then every one must equal p's (the first difference is named).
+ * Returns 0 (p updated), or -1 with a message in err (p unchanged). */
+int config_read_calib(const char *path, const char *model, lmd_params *p, unsigned fixed,
+                      cfg_calib *out, char *err, size_t errlen);
 
 /* CRC-32 (zlib) of a whole file as 8 hex digits in out[9]; -1 if unreadable. */
 int config_file_crc32(const char *path, char out[9]);

@@ -12,13 +12,9 @@ int validate_config(const lmdd_config *c, validated *v, char **errors)
 {
 	int n = 0;
 	memset(v, 0, sizeof *v);
+	v->params = c->params;
 	if (c->model && lmd_model_load(c->model, &v->model) != LMD_OK) {
 		config_errorf(errors, "%s:%d: model: %s", c->path, c->model_line, lmd_errmsg());
-		n++;
-	}
-	if (v->model && lmd_params_check(&c->params, v->model) != LMD_OK) {
-		config_errorf(errors, "%s:%d: sampler parameters: %s", c->path,
-		              c->params_line ? c->params_line : c->daemon_line, lmd_errmsg());
 		n++;
 	}
 	if (v->model) {
@@ -32,7 +28,7 @@ int validate_config(const lmdd_config *c, validated *v, char **errors)
 	}
 	if (c->calib) {
 		char err[400];
-		if (config_read_calib(c->calib, c->model, &c->params, &v->calib, err, sizeof err) == 0)
+		if (config_read_calib(c->calib, c->model, &v->params, c->params_set, &v->calib, err, sizeof err) == 0)
 			v->have_calib = 1;
 		else
 			snprintf(v->calib_note, sizeof v->calib_note, "%s", err);
@@ -43,6 +39,11 @@ int validate_config(const lmdd_config *c, validated *v, char **errors)
 		} else if (!v->have_calib) {
 			n += config_check_thresholds(c, 0, v->calib_note, errors);
 		}
+	}
+	if (v->model && lmd_params_check(&v->params, v->model) != LMD_OK) {
+		config_errorf(errors, "%s:%d: sampler parameters: %s", c->path,
+		              c->params_line ? c->params_line : c->daemon_line, lmd_errmsg());
+		n++;
 	}
 	if (c->curve && c->curve_secret_file && c->curve_clients_file) {
 		char err[400], s[41], p[41];

@@ -1,6 +1,7 @@
 /*
  * validate.h — the checks that need more than the INI file: the model file
- * loads, the sampler parameters suit it, every stream has a threshold
+ * loads, the sampler parameters (the config's, and the calibration
+ * sidecar's for every key the config leaves out) suit it, every stream has a threshold
  * (its own or the calibration sidecar's), CURVE key files parse. Shared by
  * `lmdd check-config` and `lmdd run`, so both reject exactly the same
  * configurations, with FILE:LINE messages.
@@ -12,6 +13,7 @@
 
 typedef struct {
 	lmd_model *model;        /* loaded model (caller destroys), NULL on error */
+	lmd_params params;       /* sampler settings in force: the config's, the calibration's for the rest */
 	int have_calib;
 	cfg_calib calib;         /* valid if have_calib */
 	char calib_note[512];    /* why there is no calibration, if so */

@@ -95,6 +95,15 @@ sed -i 's/"steps": 10/"steps": 3/' "$d/m.safetensors.calib.json"
 out=$("$LMDD" check-config "$d/calib.conf" 2>&1); rc=$?
 [ $rc -eq 0 ] && grep -q "threshold 0.0042" <<<"$out"
 check config_calibration_params_match $? "rc=$rc $out"
+# settings the config leaves out come from the sidecar (steps 3, reps 4 ->
+# 12 NFE); the ones it sets must still match
+sed -i 's/"reps": 2/"reps": 4/' "$d/m.safetensors.calib.json"
+sed '/^steps/d' "$d/calib.conf" >"$d/calib-nosteps.conf"
+out=$("$LMDD" check-config "$d/calib-nosteps.conf" 2>&1); rc=$?
+[ $rc -eq 0 ] && grep -q "12 NFE per frame" <<<"$out"
+out2=$(sed 's/^steps = 3/reps = 2/' "$d/calib.conf" >"$d/calib-reps.conf"; "$LMDD" check-config "$d/calib-reps.conf" 2>&1); rc2=$?
+[ $rc -eq 0 ] && grep -q "12 NFE per frame" <<<"$out" && [ $rc2 -eq 78 ] && grep -q "reps 4 (the config: 2)" <<<"$out2"
+check config_calibration_supplies_unset_settings $? "rc=$rc $out / rc2=$rc2 $out2"
 
 # lmdd calibrate writes a sidecar the daemon accepts at the same settings
 ffmpeg -v error -y -f lavfi -i "testsrc=s=96x64:r=10:d=0.6" -c:v ffv1 "$d/cal.mkv"
