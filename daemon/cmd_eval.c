@@ -46,6 +46,7 @@
 #include <cjson/cJSON.h>
 #include "cli.h"
 #include "cli_engine.h"
+#include "config.h"
 #include "eval_data.h"
 #include "eval_metrics.h"
 #include "eval_report.h"
@@ -703,6 +704,11 @@ static cJSON *threshold_json(const eval_run *R, const lmd_params *p, const eval_
 	const cJSON *theirs = cJSON_GetObjectItemCaseSensitive(c, "params");
 	cJSON_AddBoolToObject(o, "params_match", theirs && cJSON_Compare(mine, theirs, 1));
 	cJSON_Delete(mine);
+	/* a sidecar left from another snapshot of the model means nothing here */
+	const cJSON *crc = cJSON_GetObjectItemCaseSensitive(c, "model_crc32");
+	char have[9];
+	cJSON_AddBoolToObject(o, "model_match", !cJSON_IsString(crc) ||
+	                      (config_file_crc32(R->o.model, have) == 0 && !strcmp(have, crc->valuestring)));
 	double tp = 0, fp = 0, P = 0, N = 0;
 	for (size_t i = 0; i < s->n; i++) {
 		int alarm = s->score[i] >= t;

@@ -316,7 +316,9 @@ int eval_write_report(const char *outdir, const char *const *suites, int nsuites
 		if (th) {
 			fprintf(f, "Calibrated threshold %.6g from `%s`%s: TPR %.4f, FPR %.4f on the scored frames.\n\n",
 			        num(th, "value"), str(th, "file"),
-			        cJSON_IsTrue(G(th, "params_match"))
+			        cJSON_IsFalse(G(th, "model_match"))
+			                ? " (**measured on another model file: not comparable**)"
+			        : cJSON_IsTrue(G(th, "params_match"))
 			                ? ""
 			                : " (**calibrated under other sampler parameters: not comparable**)",
 			        num(th, "tpr"), num(th, "fpr"));

@@ -15,6 +15,8 @@
 #                     setting scored once (rows with the base's parameters
 #                     carry the base's AUROC), NFE = steps x reps per row;
 #                     an unknown factor -> exit 64 naming it
+#   eval_calibration_other_model  a <model>.calib.json whose model_crc32 is
+#                     another file's is flagged as not comparable on the page
 #   eval_errors       missing model -> exit 66 and "not evaluated"; bad --suite -> 64
 # Prints "PASS name" / "FAIL name" (tests/run.sh counts them).
 set -u
@@ -83,8 +85,16 @@ else
 		for k in 0 1 2 3 4 5; do echo "$c,$k,$((k >= 3))" >>"$d/test-labels.csv"; done
 	done
 	V=(--suite ped2 --ped2-model "$T/m.safetensors" --ped2-data "$d" "${FAST[@]}" --batch 1 --no-plots)
+	# a calibration sidecar left from another model file: reported as not comparable
+	echo '{"threshold": 0.01, "model_crc32": "00000000"}' >"$T/m.safetensors.calib.json"
 	if "$LMDD" eval "${V[@]}" --out "$T/v1" >/dev/null 2>"$T/v1.err" &&
 		"$LMDD" eval "${V[@]}" --stride 2 --out "$T/v2" >/dev/null 2>"$T/v2.err"; then
+		rm -f "$T/m.safetensors.calib.json"
+		if grep -q "measured on another model file: not comparable" "$T/v1/README.md"; then
+			pass eval_calibration_other_model
+		else
+			fail eval_calibration_other_model "$(grep -i "threshold" "$T/v1/README.md" | head -3)"
+		fi
 		# every-frame rows for even frames == the stride-2 rows (clip, frame, label, score)
 		a=$(awk -F, 'NR > 1 && $2 % 2 == 0 { print $1, $2, $3, $4 }' "$T/v1/scores-ped2.csv")
 		b=$(awk -F, 'NR > 1 { print $1, $2, $3, $4 }' "$T/v2/scores-ped2.csv")
