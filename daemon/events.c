@@ -219,9 +219,10 @@ double ev_map_peak(const float *map, int mw, int mh, int blur, const ev_rect *wi
 	return peak;
 }
 
-int ev_regions(const float *map, int mw, int mh, double thr, int blur, int min_area,
+int ev_regions(const float *map, int mw, int mh, double thr, double grow, int blur, int min_area,
                const ev_rect *within, int src_w, int src_h, ev_region *out, int max)
 {
+	const double lo = grow < thr ? grow : thr;
 	if (mw <= 0 || mh <= 0)
 		return 0;
 	const size_t N = (size_t)mw * mh;
@@ -236,12 +237,12 @@ int ev_regions(const float *map, int mw, int mh, double thr, int blur, int min_a
 	for (int y = 0; y < mh; y++)
 		for (int x = 0; x < mw; x++) {
 			size_t i = (size_t)y * mw + x;
-			mask[i] = x >= w.x0 && x < w.x1 && y >= w.y0 && y < w.y1 && blurred[i] > thr;
+			mask[i] = x >= w.x0 && x < w.x1 && y >= w.y0 && y < w.y1 && blurred[i] > lo;
 		}
 	for (size_t s = 0; s < N; s++) {
 		if (!mask[s])
 			continue;
-		int sp = 0, x0 = mw, y0 = mh, x1 = -1, y1 = -1, area = 0;
+		int sp = 0, x0 = mw, y0 = mh, x1 = -1, y1 = -1, area = 0, seeded = 0;
 		double sum = 0;
 		stack[sp++] = (int)s;
 		mask[s] = 0;
@@ -249,6 +250,7 @@ int ev_regions(const float *map, int mw, int mh, double thr, int blur, int min_a
 			int i = stack[--sp], x = i % mw, y = i / mw;
 			area++;
 			sum += map[i];
+			seeded |= blurred[i] > thr;
 			if (x < x0) x0 = x;
 			if (x > x1) x1 = x;
 			if (y < y0) y0 = y;
@@ -265,7 +267,7 @@ int ev_regions(const float *map, int mw, int mh, double thr, int blur, int min_a
 					}
 				}
 		}
-		if (area < min_area)
+		if (area < min_area || !seeded)
 			continue;
 		if (nall == cap) {
 			int nc = cap ? cap * 2 : 16;

@@ -11,7 +11,10 @@
  * hovers around the threshold; min_duration ignores one-frame blips.
  *
  * Regions (ev_regions): the map is box-blurred (single noisy pixels do not
- * make regions), thresholded, split into 8-connected components; each
+ * make regions), thresholded with hysteresis (components of the blurred map
+ * above a low "grow" threshold that reach the high one somewhere: the high
+ * one decides *whether* something is there, the low one its extent, as in
+ * Canny's edge linking), split into 8-connected components; each
  * component gives a bounding box scaled to source-frame pixels and a score =
  * mean of the unblurred map over its pixels. Largest scores first.
  */
@@ -70,12 +73,14 @@ ev_rect ev_rect_to_map(const int roi[4], int src_w, int src_h, int mw, int mh);
 double ev_map_mean(const float *map, int mw, int mh, ev_rect r);
 
 /*
- * Regions of map (mw x mh) where the blurred map exceeds pix_threshold,
- * inside `within` (NULL = whole map). Boxes are scaled to src_w x src_h.
+ * Regions of map (mw x mh): 8-connected components where the blurred map
+ * exceeds min(grow, pix_threshold) that exceed pix_threshold somewhere,
+ * inside `within` (NULL = whole map); grow >= pix_threshold gives plain
+ * thresholding. Boxes are scaled to src_w x src_h.
  * Writes up to max regions, best score first; returns how many were found
  * in total (may exceed max), or -1 on allocation failure.
  */
-int ev_regions(const float *map, int mw, int mh, double pix_threshold, int blur, int min_area,
+int ev_regions(const float *map, int mw, int mh, double pix_threshold, double grow, int blur, int min_area,
                const ev_rect *within, int src_w, int src_h, ev_region *out, int max);
 
 /* Largest value of the map box-blurred as ev_regions blurs it (radius

@@ -170,10 +170,14 @@ static void emit(sched *s, entry *en, ev_action act, const char *reason, const s
 	 * without a calibrated one, above the frame threshold */
 	const double pix_thr = (s->o.region_threshold > 0 ? s->o.region_threshold : en->threshold) *
 	                       s->o.region_factor;
+	/* ... grown down to the frame threshold: the calibrated one finds the
+	 * object's core, this gives its extent (the demo's bicycle: a 12x14 core
+	 * of a ~30x25 object) */
+	const double grow_thr = en->threshold * s->o.region_factor;
 	if (map && s->o.max_regions > 0) {
 		ev_rect roi = ev_rect_to_map(cfg->has_roi ? cfg->roi : NULL, pe->src_w, pe->src_h, s->W, s->H);
 		ev_region *r = malloc(sizeof *r * s->o.max_regions);
-		int n = r ? ev_regions(map, s->W, s->H, pix_thr, s->o.region_blur,
+		int n = r ? ev_regions(map, s->W, s->H, pix_thr, grow_thr, s->o.region_blur,
 		                       s->o.region_min_area, cfg->has_roi ? &roi : NULL, pe->src_w,
 		                       pe->src_h, r, s->o.max_regions)
 		          : -1;

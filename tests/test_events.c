@@ -124,7 +124,7 @@ TEST(regions_from_map)
 	map[2 * MW + 20] = 5.0f;           /* a lone hot pixel */
 	ev_region r[8];
 	/* no blur: the lone pixel is dropped by min_area */
-	int n = ev_regions(map, MW, MH, 1.0, 0, 4, NULL, 80, 60, r, 8);
+	int n = ev_regions(map, MW, MH, 1.0, 1.0, 0, 4, NULL, 80, 60, r, 8);
 	REQUIRE(n == 2, "found %d regions, want 2", n);
 	CHECK(r[0].x == 50 && r[0].y == 30 && r[0].w == 20 && r[0].h == 20, "r0 %d,%d %dx%d",
 	      r[0].x, r[0].y, r[0].w, r[0].h);
@@ -134,27 +134,27 @@ TEST(regions_from_map)
 	      r[1].x, r[1].y, r[1].w, r[1].h);
 	CHECK(fabs(r[1].score - 2.0) < 1e-6, "r1 score %g", r[1].score);
 	/* min_area 1 keeps the lone pixel, it has the best score */
-	n = ev_regions(map, MW, MH, 1.0, 0, 1, NULL, 80, 60, r, 8);
+	n = ev_regions(map, MW, MH, 1.0, 1.0, 0, 1, NULL, 80, 60, r, 8);
 	CHECK(n == 3 && r[0].score == 5.0 && r[0].w == 2 && r[0].h == 2, "lone pixel: n %d", n);
 	/* blur 1: the lone pixel's 3x3 mean (0.56) is under 1 -> gone, even at area 1 */
-	n = ev_regions(map, MW, MH, 1.0, 1, 1, NULL, 80, 60, r, 8);
+	n = ev_regions(map, MW, MH, 1.0, 1.0, 1, 1, NULL, 80, 60, r, 8);
 	CHECK(n == 2, "blurred: %d regions", n);
 	/* blurred boxes grow by at most the blur radius */
 	CHECK(r[0].w <= 24 && r[0].w >= 20, "blurred box w %d", r[0].w);
 	/* only 1 slot: count is still 2, best first */
-	n = ev_regions(map, MW, MH, 1.0, 0, 4, NULL, 80, 60, r, 1);
+	n = ev_regions(map, MW, MH, 1.0, 1.0, 0, 4, NULL, 80, 60, r, 1);
 	CHECK(n == 2 && r[0].score == 3.0, "truncated");
 	/* a ROI around the first blob only */
 	int roi[4] = { 0, 0, 30, 30 };   /* source pixels */
 	ev_rect w = ev_rect_to_map(roi, 80, 60, MW, MH);
 	CHECK(w.x0 == 0 && w.y0 == 0 && w.x1 == 15 && w.y1 == 15, "roi rect %d %d %d %d", w.x0, w.y0,
 	      w.x1, w.y1);
-	n = ev_regions(map, MW, MH, 1.0, 0, 4, &w, 80, 60, r, 8);
+	n = ev_regions(map, MW, MH, 1.0, 1.0, 0, 4, &w, 80, 60, r, 8);
 	CHECK(n == 1 && r[0].score == 2.0, "roi: n %d", n);
 	CHECK(fabs(ev_map_mean(map, MW, MH, w) - 2.0 * 25 / 225) < 1e-9, "roi mean %g",
 	      ev_map_mean(map, MW, MH, w));
 	/* nothing above threshold */
-	CHECK(ev_regions(map, MW, MH, 10.0, 0, 1, NULL, 80, 60, r, 8) == 0, "none");
+	CHECK(ev_regions(map, MW, MH, 10.0, 10.0, 0, 1, NULL, 80, 60, r, 8) == 0, "none");
 }
 
 TEST(regions_connectivity_and_scaling)
@@ -165,7 +165,7 @@ TEST(regions_connectivity_and_scaling)
 	for (int i = 0; i < 6; i++)
 		map[i * MW + i] = 1.0f;
 	ev_region r[4];
-	int n = ev_regions(map, MW, MH, 0.5, 0, 1, NULL, 360, 240, r, 4);
+	int n = ev_regions(map, MW, MH, 0.5, 0.5, 0, 1, NULL, 360, 240, r, 4);
 	REQUIRE(n == 1, "diagonal: %d components", n);
 	CHECK(r[0].area == 6, "area %d", r[0].area);
 	/* 6 cells of 45 x 30 source pixels */
@@ -174,15 +174,37 @@ TEST(regions_connectivity_and_scaling)
 	/* non-integer scale: the box covers the cells' source pixels */
 	memset(map, 0, sizeof map);
 	map[3 * MW + 7] = 1.0f;
-	n = ev_regions(map, MW, MH, 0.5, 0, 1, NULL, 100, 50, r, 4);
+	n = ev_regions(map, MW, MH, 0.5, 0.5, 0, 1, NULL, 100, 50, r, 4);
 	CHECK(n == 1 && r[0].x == 87 && r[0].w == 13 && r[0].y == 18 && r[0].h == 7,
 	      "edge cell %d,%d %dx%d", r[0].x, r[0].y, r[0].w, r[0].h);
 	/* a frame-sized component does not blow the stack */
 	static float big[480 * 640];
 	for (int i = 0; i < 480 * 640; i++)
 		big[i] = 1.0f;
-	n = ev_regions(big, 640, 480, 0.5, 2, 1, NULL, 640, 480, r, 4);
+	n = ev_regions(big, 640, 480, 0.5, 0.5, 2, 1, NULL, 640, 480, r, 4);
 	CHECK(n == 1 && r[0].w == 640 && r[0].h == 480, "full frame");
+}
+
+/* Hysteresis: a weak blob with a strong core is one region with the blob's
+ * extent; a weak blob without one is no region; grow >= threshold is plain
+ * thresholding (the core alone). */
+TEST(regions_hysteresis)
+{
+	enum { MW = 40, MH = 30 };
+	float map[MW * MH] = { 0 };
+	fill(map, MW, 4, 4, 12, 10, 1.0f);    /* object: x 4..15, y 4..13 */
+	fill(map, MW, 8, 7, 3, 3, 5.0f);      /* its core */
+	fill(map, MW, 25, 15, 10, 10, 1.0f);  /* something as weak, no core */
+	ev_region r[4];
+	int n = ev_regions(map, MW, MH, 3.0, 0.5, 0, 1, NULL, MW, MH, r, 4);
+	CHECK(n == 1 && r[0].x == 4 && r[0].y == 4 && r[0].w == 12 && r[0].h == 10 && r[0].area == 120,
+	      "grown: n %d, %d,%d %dx%d area %d", n, r[0].x, r[0].y, r[0].w, r[0].h, r[0].area);
+	CHECK(n == 1 && fabs(r[0].score - (111 * 1.0 + 9 * 5.0) / 120) < 1e-6, "score %g", r[0].score);
+	n = ev_regions(map, MW, MH, 3.0, 3.0, 0, 1, NULL, MW, MH, r, 4);
+	CHECK(n == 1 && r[0].x == 8 && r[0].y == 7 && r[0].w == 3 && r[0].h == 3, "core only: n %d, %d,%d %dx%d",
+	      n, r[0].x, r[0].y, r[0].w, r[0].h);
+	n = ev_regions(map, MW, MH, 0.5, 3.0, 0, 1, NULL, MW, MH, r, 4);
+	CHECK(n == 2, "grow above the threshold is plain thresholding at it: %d regions", n);
 }
 
 /* ev_map_peak against a direct box blur (clipped at the edges) on random
@@ -221,8 +243,8 @@ TEST(map_peak)
 				      mw, mh, blur, part, got, want);
 				if (part == 0 && want > 0) {
 					ev_region r[4];
-					int at = ev_regions(m, mw, mh, got, blur, 1, NULL, mw, mh, r, 4);
-					int below = ev_regions(m, mw, mh, got * (1 - 1e-6), blur, 1, NULL, mw, mh, r, 4);
+					int at = ev_regions(m, mw, mh, got, got, blur, 1, NULL, mw, mh, r, 4);
+					int below = ev_regions(m, mw, mh, got * (1 - 1e-6), got * (1 - 1e-6), blur, 1, NULL, mw, mh, r, 4);
 					CHECK(at == 0 && below >= 1, "%dx%d blur %d: %d regions at the peak, %d below",
 					      mw, mh, blur, at, below);
 				}
@@ -264,6 +286,7 @@ int main(void)
 	RUN(flush);
 	RUN(regions_from_map);
 	RUN(regions_connectivity_and_scaling);
+	RUN(regions_hysteresis);
 	RUN(map_peak);
 	RUN(uuid_and_time);
 	CHECK_EXIT();
