@@ -703,8 +703,6 @@ static int calib_params_fill(const cJSON *have, lmd_params *p, unsigned fixed, c
 			snprintf(v, sizeof v, "%s", h->valuestring);
 		else
 			v[0] = 0;
-		if (!strcmp(k, "t0") && !strcmp(v, "-1"))
-			snprintf(v, sizeof v, "max");
 		if (!v[0] || lmd_params_set(p, k, v) != LMD_OK) {
 			snprintf(err, errlen, "bad \"params\" value for %s: %s", k, v[0] ? lmd_errmsg() : "not a value");
 			return -1;
