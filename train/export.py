@@ -143,6 +143,8 @@ def write_card(card_path, meta, params, command, resume_command, init_command):
     loss = "n/a" if tr["final_loss"] is None else f"{tr['final_loss']:.5f}"
     attn = meta["attn_levels"] or "none"
     init = tr.get("init")
+    decay = (f", then cosine decay to 0 over {tr['decay_steps']} steps"
+             if tr.get("decay_steps") else ", then constant")
     warm = f", warm-started from `{init['path']}` at step {init['steps']}" if init else ""
     text = f"""# lmdd model `{meta['name']}`
 
@@ -167,7 +169,7 @@ training used random {meta['train_size']}x{meta['train_size']} crops{' with hori
 Decoding: {json.dumps(tr['decode'], sort_keys=True)}
 
 ## Training
-- steps: {tr['steps']}{warm} (batch {tr['batch']}, AdamW lr {tr['lr']}, warm-up {tr['warmup']} steps, grad clip {tr['grad_clip']})
+- steps: {tr['steps']}{warm} (batch {tr['batch']}, AdamW lr {tr['lr']}, warm-up {tr['warmup']} steps{decay}, grad clip {tr['grad_clip']})
 - final loss (mean ε-MSE over the last {tr['loss_window']} steps): {loss}
 - wall time: {hours:.2f} h
 - machine: {tr['machine']['platform']}, {tr['machine']['cpu']}, device {tr['machine']['device']}, {tr['machine']['threads']} thread(s)

@@ -136,6 +136,39 @@ def test_train_export_reload(tmp_path):
         assert torch.allclose(tensors[k], v, rtol=1e-3, atol=1e-4), k
 
 
+def test_lr_schedule(tmp_path):
+    assert [train.lr_at(k, 1.0, 4, 0) for k in (0, 1, 3, 4, 10**6)] == [0.25, 0.5, 1.0, 1.0, 1.0]
+    assert train.lr_at(0, 2.0, 0, 0) == 2.0
+    d = [train.lr_at(k, 2.0, 2, 4) for k in range(7)]
+    assert d[:3] == [1.0, 2.0, 2.0] and abs(d[4] - 1.0) < 1e-12 and 0 < d[5] < d[4] < d[3]
+    assert d[6] is None  # the decay is over: the run ends
+
+    # a decayed warm start ends by itself after warm-up + decay steps, the
+    # optimizer saw the scheduled LR, the card says so, and a resumed decay
+    # run continues the same schedule to the same end
+    imgs = write_images(tmp_path / "imgs")
+    common = ["--data", str(imgs), "--cache-dir", str(tmp_path / "cache")] + TINY
+    train.run(common + ["--out", str(tmp_path / "a"), "--max-steps", "2"])
+    init = ["--init", str(tmp_path / "a" / "model.safetensors"), "--lr", "1e-3",
+            "--decay-steps", "4", "--publish", str(tmp_path / "pub")]
+    r = train.run(common + init + ["--out", str(tmp_path / "d")])
+    assert r["step"] == 2 + 2 + 4 and len(r["losses"]) == 6 and r["stopped"] is None
+    ck = torch.load(tmp_path / "d" / "checkpoint.pt")
+    assert abs(ck["opt"]["param_groups"][0]["lr"] - train.lr_at(5, 1e-3, 2, 4)) < 1e-15
+    assert ck["training"]["decay_steps"] == 4
+    assert "cosine decay to 0 over 4 steps" in (tmp_path / "pub" / "README.md").read_text()
+    part = train.run(common + init + ["--out", str(tmp_path / "e"), "--max-steps", "5"])
+    assert part["step"] == 5
+    rest = train.run(["--out", str(tmp_path / "e"), "--resume", "--threads", "1", "--log-every", "1000"])
+    assert rest["step"] == 8 and np.allclose(rest["losses"], r["losses"], rtol=1e-5, atol=1e-7)
+    try:
+        train.run(common + ["--out", str(tmp_path / "f"), "--decay-steps", "-1"])
+    except SystemExit as e:
+        assert "--decay-steps" in str(e)
+    else:
+        raise AssertionError("a negative --decay-steps must be refused")
+
+
 def test_resume_matches_uninterrupted(tmp_path):
     vid = write_video(tmp_path / "clip.mkv")
     common = ["--data", str(vid), "--crop", "16", "--cond-frames", "2",

@@ -9,6 +9,11 @@ Design facts:
     MSE(ε̂(x_t, t, cond), ε); ᾱ from unet.alpha_bars (linear or cosine β).
   * AdamW, linear LR warm-up then constant LR, gradient-norm clipping, EMA of
     the weights (decay min(--ema, (1+s)/(10+s))); the EMA is what is exported.
+    --decay-steps N instead anneals the LR after the warm-up to 0 along a
+    half cosine over N steps and ends the run there (lr_at()): a constant LR
+    lets the loss plateau with the weights still jittering around a minimum;
+    annealing is the usual last stretch of a diffusion training, typically
+    as a warm start (--init) from the constant-LR run's model.
   * Random --crop x --crop patches of the frames (the U-Net is fully
     convolutional, the engine runs it on whole frames), optional horizontal
     flips; --cond-frames K feeds the K clean previous frames of the same clip
@@ -105,6 +110,9 @@ def parser():
     g.add_argument("--batch", type=int, default=16)
     g.add_argument("--lr", type=float, default=2e-4)
     g.add_argument("--warmup", type=int, default=1000, help="linear LR warm-up steps")
+    g.add_argument("--decay-steps", type=int, default=0,
+                   help="after the warm-up, cosine-anneal the LR to 0 over N steps, then stop "
+                        "(0: constant LR, no end)")
     g.add_argument("--weight-decay", type=float, default=0.0)
     g.add_argument("--grad-clip", type=float, default=1.0, help="max gradient norm (0: off)")
     g.add_argument("--ema", type=float, default=0.999, help="EMA decay of the exported weights")
@@ -210,6 +218,8 @@ def model_cfg(a, fs):
 
 def check_cfg(a, fs):
     """Reject configurations the U-Net cannot run, with the flag to change."""
+    if a.warmup < 0 or a.decay_steps < 0:
+        raise SystemExit("error: --warmup and --decay-steps must be >= 0")
     levels = len(a.channel_mult)
     if levels < 1:
         raise SystemExit("error: --channel-mult needs at least one level")
@@ -229,6 +239,21 @@ def check_cfg(a, fs):
                          f"give --crop or --size")
     if not (a.start is None or a.end is None) and a.end <= a.start:
         raise SystemExit("error: --end must be after --start")
+
+
+def lr_at(k, lr, warmup, decay):
+    """LR of the k-th step of this run (k = 0 first): linear warm-up over `warmup`
+    steps, then constant, or with decay > 0 a half cosine from lr to 0 over
+    `decay` steps; None once the decay is over (the run ends there)."""
+    assert k >= 0 and warmup >= 0 and decay >= 0
+    if k < warmup:
+        return lr * (k + 1) / warmup
+    if decay <= 0:
+        return lr
+    j = k - warmup
+    if j >= decay:
+        return None
+    return lr * 0.5 * (1 + math.cos(math.pi * j / decay))
 
 
 def with_flags(command, flags):
@@ -275,7 +300,7 @@ def run(argv=None):
         if not os.path.exists(ck_path):
             raise SystemExit(f"error: --resume: no checkpoint at {ck_path}")
         ck = torch.load(ck_path, map_location="cpu")
-        a = argparse.Namespace(**ck["args"])
+        a = argparse.Namespace(**{"decay_steps": 0, **ck["args"]})  # older checkpoints lack it
         for k in RUN_FLAGS:
             setattr(a, k, getattr(cli, k))
         a.out = out
@@ -347,7 +372,8 @@ def run(argv=None):
                 "loss_window": n, "wall_time_s": round(wall_before + time.time() - t0, 1),
                 "machine": mach, "torch": torch.__version__,
                 "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                "batch": a.batch, "lr": a.lr, "warmup": a.warmup, "grad_clip": a.grad_clip,
+                "batch": a.batch, "lr": a.lr, "warmup": a.warmup,
+                "decay_steps": a.decay_steps, "grad_clip": a.grad_clip,
                 "weight_decay": a.weight_decay, "ema": a.ema, "crop": a.crop, "flip": a.flip,
                 "seed": a.seed, "params": params, "init": init, "export_dtype": "F16" if a.fp16 else "F32"}
 
@@ -391,6 +417,7 @@ def run(argv=None):
     prog = Progress(a.log_every)
     loss_ema = sum(loss_list[-100:]) / len(loss_list[-100:]) if loss_list else None
     last_ck, start_step = time.time(), step
+    decay_end = step0 + a.warmup + a.decay_steps if a.decay_steps else 0
     model.train()
     try:
         while True:
@@ -400,6 +427,9 @@ def run(argv=None):
                 break
             if stop["sig"] is not None:
                 break
+            lr = lr_at(step - step0, a.lr, a.warmup, a.decay_steps)
+            if lr is None:
+                break
             x0, cond = sampler.sample(a.batch, gen)
             t = torch.randint(a.timesteps, (a.batch,), generator=gen)
             eps = torch.randn(x0.shape, generator=gen)
@@ -408,7 +438,7 @@ def run(argv=None):
             xt = sqrt_ab[t].view(-1, 1, 1, 1) * x0 + sqrt_1mab[t].view(-1, 1, 1, 1) * eps
             loss = F.mse_loss(model(xt, t, cond), eps)
             for pg in opt.param_groups:
-                pg["lr"] = a.lr * min(1.0, (step - step0 + 1) / max(1, a.warmup))
+                pg["lr"] = lr
             opt.zero_grad(set_to_none=True)
             loss.backward()
             if a.grad_clip > 0:
@@ -430,6 +460,9 @@ def run(argv=None):
             if a.max_steps:
                 etas.append((a.max_steps - step) / max(rate, 1e-9))
                 fracs.append(step / a.max_steps)
+            if decay_end:
+                etas.append((decay_end - step) / max(rate, 1e-9))
+                fracs.append((step - step0) / (decay_end - step0))
             if a.time_budget:
                 etas.append(a.time_budget - el)
                 fracs.append(el / a.time_budget)
