@@ -71,6 +71,16 @@ def expect_error(fn, *needles):
     raise AssertionError("no DataError raised")
 
 
+def expect_exit(fn, needle):
+    """fn() must stop with SystemExit whose message names needle."""
+    try:
+        fn()
+    except SystemExit as e:
+        assert needle in str(e), f"'{needle}' not in: {e}"
+        return
+    raise AssertionError(f"no SystemExit (expected one naming {needle})")
+
+
 def test_train_export_reload(tmp_path):
     imgs = write_images(tmp_path / "imgs")
     out = tmp_path / "run"
@@ -161,12 +171,8 @@ def test_lr_schedule(tmp_path):
     assert part["step"] == 5
     rest = train.run(["--out", str(tmp_path / "e"), "--resume", "--threads", "1", "--log-every", "1000"])
     assert rest["step"] == 8 and np.allclose(rest["losses"], r["losses"], rtol=1e-5, atol=1e-7)
-    try:
-        train.run(common + ["--out", str(tmp_path / "f"), "--decay-steps", "-1"])
-    except SystemExit as e:
-        assert "--decay-steps" in str(e)
-    else:
-        raise AssertionError("a negative --decay-steps must be refused")
+    expect_exit(lambda: train.run(common + ["--out", str(tmp_path / "f"), "--decay-steps", "-1"]),
+                "--decay-steps")
 
 
 def test_resume_matches_uninterrupted(tmp_path):
@@ -183,12 +189,9 @@ def test_resume_matches_uninterrupted(tmp_path):
     assert np.allclose(resumed["losses"], full["losses"], rtol=1e-5, atol=1e-7)
     _, meta = export.load_safetensors(str(tmp_path / "b" / "model.safetensors"))
     assert meta["cond_frames"] == "2" and meta["frame_width"] == "32" and meta["train_size"] == "16"
-    try:
-        train.run(common + ["--out", str(tmp_path / "b"), "--max-steps", "1"])
-    except SystemExit as e:
-        assert "--resume" in str(e)
-    else:
-        raise AssertionError("a fresh run over an existing checkpoint must be refused")
+    # a fresh run over an existing checkpoint is refused
+    expect_exit(lambda: train.run(common + ["--out", str(tmp_path / "b"), "--max-steps", "1"]),
+                "--resume")
 
 
 def test_idx_and_clips(tmp_path):
