@@ -145,6 +145,14 @@ def write_card(card_path, meta, params, command, resume_command, init_command):
     init = tr.get("init")
     decay = (f", then cosine decay to 0 over {tr['decay_steps']} steps"
              if tr.get("decay_steps") else ", then constant")
+    if init and init.get("command"):
+        stages = (f"First the run this one was warm-started from, to step {init['steps']}:\n"
+                  f"```\n{init['command']}\n```\nthen this run:\n")
+    elif init:
+        stages = (f"This run was warm-started from `{init['path']}` at step {init['steps']}; "
+                  f"that file's card gives its command. Then:\n")
+    else:
+        stages = ""
     warm = f", warm-started from `{init['path']}` at step {init['steps']}" if init else ""
     text = f"""# lmdd model `{meta['name']}`
 
@@ -178,7 +186,7 @@ Decoding: {json.dumps(tr['decode'], sort_keys=True)}
 ![loss](loss.png)
 
 ## Reproduce
-```
+{stages}```
 {command}
 ```
 Resume (continues the same run exactly; needs the run folder's

@@ -166,7 +166,12 @@ def test_lr_schedule(tmp_path):
     ck = torch.load(tmp_path / "d" / "checkpoint.pt")
     assert abs(ck["opt"]["param_groups"][0]["lr"] - train.lr_at(5, 1e-3, 2, 4)) < 1e-15
     assert ck["training"]["decay_steps"] == 4
-    assert "cosine decay to 0 over 4 steps" in (tmp_path / "pub" / "README.md").read_text()
+    card = (tmp_path / "pub" / "README.md").read_text()
+    assert "cosine decay to 0 over 4 steps" in card
+    # the card's Reproduce gives both stages: the run it started from, then this one
+    first = json.loads(export.load_safetensors(str(tmp_path / "a" / "model.safetensors"))[1]["training"])
+    assert "--max-steps 2" in first["command"] and "--out " + str(tmp_path / "a") in first["command"]
+    assert card.index(first["command"]) < card.index("--decay-steps 4") and "to step 2" in card
     part = train.run(common + init + ["--out", str(tmp_path / "e"), "--max-steps", "5"])
     assert part["step"] == 5
     rest = train.run(["--out", str(tmp_path / "e"), "--resume", "--threads", "1", "--log-every", "1000"])

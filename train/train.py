@@ -282,7 +282,10 @@ def warm_start(path, cfg, model, ema):
     ema.load_state_dict(tensors)
     tr = json.loads(meta.get("training") or "{}")
     steps, wall = int(tr.get("steps", 0)), float(tr.get("wall_time_s", 0.0))
-    return steps, wall, {"path": path, "steps": steps, "wall_time_s": wall}
+    rec = {"path": path, "steps": steps, "wall_time_s": wall}
+    if tr.get("command"):  # older files lack it
+        rec["command"] = tr["command"]
+    return steps, wall, rec
 
 
 def decode_opts(a):
@@ -375,7 +378,7 @@ def run(argv=None):
                 "batch": a.batch, "lr": a.lr, "warmup": a.warmup,
                 "decay_steps": a.decay_steps, "grad_clip": a.grad_clip,
                 "weight_decay": a.weight_decay, "ema": a.ema, "crop": a.crop, "flip": a.flip,
-                "seed": a.seed, "params": params, "init": init, "export_dtype": "F16" if a.fp16 else "F32"}
+                "seed": a.seed, "params": params, "init": init, "command": command, "export_dtype": "F16" if a.fp16 else "F32"}
 
     def checkpoint():
         rec = training_record()
