@@ -61,7 +61,8 @@ def main():
         if not os.path.exists(path):
             continue
         found = True
-        rows = list(csv.DictReader(open(path)))
+        with open(path, newline="") as f:
+            rows = list(csv.DictReader(f))
         side = {0: [], 1: []}
         for r in rows:
             side[int(r["label"])].append((r["set"], int(r["item"]), float(r["score"])))
