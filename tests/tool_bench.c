@@ -2,6 +2,7 @@
  * tool_bench.c — times the engine for tools/bench.py (`make bench`).
  *
  *   tool_bench MODEL cpu|vulkan N H W STEPS REPS RUNS
+ *       (a motion-aware model gets synthetic previous frames too)
  *   tool_bench sgemm M N K RUNS
  *
  * Prints one JSON line: median seconds per call and per image, the FLOPs of
@@ -90,15 +91,19 @@ int main(int argc, char **argv)
 	p.reps = num(argv[7]);
 	const lmd_model_info *a = lmd_model_get_info(m);
 	size_t len = (size_t)n * a->channels * h * w;
+	size_t clen = len * (size_t)a->cond_frames; /* previous frames of a motion-aware model */
 	float *x = malloc(sizeof(float) * len), *s = malloc(sizeof(float) * n);
+	float *c = clen ? malloc(sizeof(float) * clen) : NULL;
 	for (size_t i = 0; i < len; i++)
 		x[i] = (float)((i * 2654435761u) % 1000) / 1000.0f;
+	for (size_t i = 0; i < clen; i++)
+		c[i] = (float)(((i + 7) * 2654435761u) % 1000) / 1000.0f;
 	double t[64];
 	if (runs > 63)
 		runs = 63;
 	for (int r = 0; r < runs + 1; r++) { /* run 0 warms up (allocation, JIT) */
 		double t0 = now();
-		if ((err = lmd_engine_score(e, &p, n, h, w, x, NULL, s, NULL, NULL))) {
+		if ((err = lmd_engine_score(e, &p, n, h, w, x, c, s, NULL, NULL))) {
 			fprintf(stderr, "tool_bench: %s\n", lmd_errmsg());
 			return 1;
 		}
@@ -111,6 +116,7 @@ int main(int argc, char **argv)
 	       argv[2], lmd_engine_device(e), med, med / n, flops / 1e9, flops / med / 1e9,
 	       (double)maxrss_kb() / 1024.0, s[0]);
 	free(x);
+	free(c);
 	free(s);
 	lmd_engine_destroy(&e);
 	lmd_model_destroy(&m);

@@ -9,16 +9,21 @@
 #                                # .debs into .gl/, build build-gpu/ (SPIR-V
 #                                # compiled here, binaries linked only against
 #                                # libvulkan, OpenBLAS, cJSON, libgomp)
-#   tools/gpu_check.sh run       # THERE: carry .gl and build-gpu, e.g.
-#       run(command="bash tools/gpu_check.sh run", carry=[".gl", "build-gpu"], timeout_s=540)
+#   tools/gpu_check.sh run       # THERE: carry .gl and build-gpu/tests, e.g.
+#       run(command="bash tools/gpu_check.sh run", carry=[".gl", "build-gpu/tests"], timeout_s=400)
 #
-# `run` unpacks the Vulkan loader into / (as the device notes prescribe) and
-# the other libraries into /tmp/lmdd-sys (LD_LIBRARY_PATH), points the loader
-# at NVIDIA's ICD if none is registered, then runs, logging to $OUT (or
-# /tmp/gpu-check): test_ops against the vendor driver (every op vs the CPU
-# backend), test_ops --perf (per-op ms and GFLOP/s, both backends), and
-# tools/bench.py (whole LMD scoring: CPU backend, Vulkan, PyTorch CUDA);
-# also the convolutions with each tile size forced (LMDD_VK_CONV_TILE).
+# `run` = `parity` then `perf`. Each phase unpacks (once) the Vulkan loader
+# into / (as the device notes prescribe) and the other libraries into
+# /tmp/lmdd-sys (LD_LIBRARY_PATH), points the loader at NVIDIA's ICD if none
+# is registered, logs to $GPU_LOGS (/tmp/gpu-logs) and packs that folder into
+# $OUT/logs.tgz when it ends (the device tool returns at most 8 files).
+#   parity: test_ops against the vendor driver (every op vs the CPU backend),
+#           with and without the validation layer; timing-independent, so it
+#           may overlap other GPU work (tools/gpu_train.sh runs it so).
+#   perf:   test_ops --perf (per-op ms and GFLOP/s, both backends), whole LMD
+#           scoring of the shipped models (tool_bench: 32x32 digits in
+#           batches, one and eight 180x120 Ped2 frames), and tools/bench.py
+#           (CPU backend, Vulkan, PyTorch CUDA on the same work).
 # Binaries built on Debian 12 (glibc 2.36) run on the GPU image's newer glibc.
 # LMDD_GPU_CHECK_LOCAL=1 skips the unpacking into / (dry run on this machine).
 set -u
@@ -46,20 +51,27 @@ prepare() {
 	ar rcs $BG/libcompute.a $BG/compute/*.o
 	cc $CF -o $BG/tests/test_ops tests/test_ops.c $BG/libcompute.a -fopenmp $LIBS
 	cc $CF -o $BG/tests/tool_bench tests/tool_bench.c $BG/libcompute.a -fopenmp $LIBS
+	cc $CF -o $BG/tests/tool_lmd tests/tool_lmd.c $BG/libcompute.a -fopenmp $LIBS
 	du -sh .gl $BG
 	echo "prepared: carry .gl and $BG"
 }
 
-run() {
-	local out=${OUT:-/tmp/gpu-check}
-	mkdir -p "$out"
-	if [ "${LMDD_GPU_CHECK_LOCAL:-0}" != 1 ]; then
+# The environment for the engine's binaries there: the Vulkan loader into /,
+# OpenBLAS/cJSON/validation layer into /tmp/lmdd-sys, NVIDIA's ICD if none is
+# registered. Idempotent (each phase calls it).
+setup() {
+	LOGS=${GPU_LOGS:-/tmp/gpu-logs}
+	mkdir -p "$LOGS"
+	if [ "${LMDD_GPU_CHECK_LOCAL:-0}" != 1 ] && [ ! -e /tmp/lmdd-sys/.done ]; then
 		for f in .gl/*.deb; do dpkg -x "$f" /; done
 		ldconfig
 	fi
 	local sys=/tmp/lmdd-sys
-	mkdir -p $sys
-	for f in .gl/sys/*.deb; do dpkg -x "$f" $sys; done
+	if [ ! -e $sys/.done ]; then
+		mkdir -p $sys
+		for f in .gl/sys/*.deb; do dpkg -x "$f" $sys; done
+		touch $sys/.done
+	fi
 	export LD_LIBRARY_PATH=$sys/usr/lib/x86_64-linux-gnu/openblas-pthread:$sys/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 	# the validation layer (with sync validation) for test_ops, from /tmp/lmdd-sys
 	export VK_ADD_LAYER_PATH=$sys/usr/share/vulkan/explicit_layer.d
@@ -67,32 +79,60 @@ run() {
 	if [ -z "${VK_DRIVER_FILES:-}" ] && [ -f $icd ] && ! ls /usr/share/vulkan/icd.d/nvidia* /etc/vulkan/icd.d/nvidia* >/dev/null 2>&1; then
 		export VK_DRIVER_FILES=$icd
 	fi
+}
+
+# Everything under $LOGS comes back as one file: the device tool returns at
+# most 8 files. Called after each phase, so a call cut short keeps the rest.
+pack() {
+	[ -n "${OUT:-}" ] && tar czf "$OUT/logs.tgz" -C "$LOGS" . 2>/dev/null
+	return 0
+}
+
+# Every op against the CPU backend on the vendor driver, with and without the
+# validation layer. Timing-independent: may share the GPU with other work.
+parity() {
+	setup
 	{
 		echo "== gpu_check $(date -u +%FT%TZ) on $(hostname)"
-		nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1
+		nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.max.sm --format=csv,noheader 2>&1
 		echo "VK_DRIVER_FILES=${VK_DRIVER_FILES:-}"
 		ldd $BG/tests/test_ops | grep -E "not found|vulkan|openblas" || true
-	} 2>&1 | tee "$out/env.txt"
+	} 2>&1 | tee "$LOGS/env.txt"
 	echo "== test_ops (vendor driver, under the validation layer)"
-	timeout 300 $BG/tests/test_ops 2>&1 | tee "$out/test_ops.txt"
-	local rc=${PIPESTATUS[0]}
+	timeout ${PARITY_S:-300} $BG/tests/test_ops > "$LOGS/test_ops.txt" 2>&1
+	local rc=$?
+	grep -E "^(PASS|FAIL)|passed|failed" "$LOGS/test_ops.txt" | tail -n 40
 	echo "== test_ops without the validation layer"
-	LMDD_VK_VALIDATE=0 timeout 200 $BG/tests/test_ops > "$out/test_ops_noval.txt" 2>&1
-	grep -E "^(PASS|FAIL)|nmse" "$out/test_ops_noval.txt"
-	echo "== test_ops --perf"
-	timeout 200 $BG/tests/test_ops --perf 2>&1 | tee "$out/perf.txt"
-	for t in 64 32; do
-		echo "== test_ops --perf conv, LMDD_VK_CONV_TILE=$t (auto picks 32 for < 512 tiles or cout <= 32)"
-		LMDD_VK_CONV_TILE=$t timeout 100 $BG/tests/test_ops --perf conv 2>&1 | tee "$out/perf_conv$t.txt"
-	done
-	echo "== bench (CPU backend / Vulkan / PyTorch)"
-	B=$BG timeout 240 python3 tools/bench.py --json "$out/bench.json" 2>&1 | tee "$out/bench.txt"
-	echo "== test_ops exit status $rc"
+	LMDD_VK_VALIDATE=0 timeout 100 $BG/tests/test_ops > "$LOGS/test_ops_noval.txt" 2>&1
+	echo "exit $?"; tail -n 3 "$LOGS/test_ops_noval.txt"
+	echo "== test_ops exit status $rc (under validation)"
+	pack
 	return $rc
+}
+
+# Speed: needs the GPU to itself.
+perf() {
+	setup
+	echo "== test_ops --perf"
+	timeout 100 $BG/tests/test_ops --perf > "$LOGS/perf.txt" 2>&1
+	tail -n 30 "$LOGS/perf.txt"
+	pack
+	echo "== whole LMD scoring, shipped models, Vulkan (tool_bench: N H W steps reps runs)"
+	for m in "fashion-mnist 8 32 32" "fashion-mnist 64 32 32" "fashion-mnist 512 32 32" "ucsd-ped2 1 120 180" "ucsd-ped2 8 120 180"; do
+		set -- $m
+		echo "$m: $(timeout 60 $BG/tests/tool_bench models/$1/model.safetensors vulkan $2 $3 $4 10 2 5 2>&1)"
+	done | tee "$LOGS/models.txt"
+	pack
+	echo "== bench (CPU backend / Vulkan / PyTorch)"
+	B=$BG timeout 150 python3 tools/bench.py --json "$LOGS/bench.json" > "$LOGS/bench.txt" 2>&1
+	tail -n 25 "$LOGS/bench.txt"
+	pack
 }
 
 case "${1:-}" in
 prepare) prepare ;;
-run) run ;;
-*) echo "usage: $0 prepare|run" >&2; exit 2 ;;
+parity) parity ;;
+perf) perf ;;
+run) parity; rc=$?; perf; exit $rc ;;
+*) echo "usage: $0 prepare|parity|perf|run" >&2; exit 2 ;;
 esac
