@@ -133,6 +133,20 @@ def test_train_export_reload(tmp_path):
     assert "CMD-X --init a/b.safetensors" in txt
     assert (dst / "model.safetensors").read_bytes() == (pub / "model.safetensors").read_bytes()
 
+    # a lone model file (its run folder stayed on a lent GPU): the card from its own record
+    dst2 = tmp_path / "models" / "m2"
+    ship_model.main([str(out / "model.safetensors"), str(dst2), str(out / "loss.png")])
+    txt = (dst2 / "README.md").read_text()
+    rec = json.loads(meta["training"])
+    assert rec["command"] in txt and ship_model.GONE in txt
+    assert f"--out {out}-2" in txt and f"--init {dst2}/model.safetensors" in txt
+    assert (dst2 / "model.safetensors").read_bytes() == (out / "model.safetensors").read_bytes()
+    assert (dst2 / "loss.png").read_bytes() == (out / "loss.png").read_bytes()
+    bare = dict(meta, training=json.dumps({k: v for k, v in rec.items() if k != "command"}))
+    export.save_safetensors(str(tmp_path / "bare.safetensors"), ck["ema"], bare)
+    expect_exit(lambda: ship_model.main([str(tmp_path / "bare.safetensors"), str(tmp_path / "m3")]),
+                "bare.safetensors: its training record has no command")
+
     warm = train.run(["--data", str(imgs), "--out", str(tmp_path / "warm"), "--max-steps", "5",
                       "--init", str(out / "model.safetensors"),
                       "--cache-dir", str(tmp_path / "cache")] + TINY)
