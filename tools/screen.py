@@ -97,6 +97,8 @@ def main():
     ap.add_argument("--chunk", type=int, default=250, help="images per tool_lmd call")
     ap.add_argument("--seed", type=int, default=0, help="seed of the subset draw")
     ap.add_argument("--json", help="also write the results here")
+    ap.add_argument("--scores", help="also write every score here (CSV: model,set,item,label,score;"
+                                     " set/item as in lmdd eval's scores CSV)")
     a = ap.parse_args()
     mn, fm = read_idx(a.mnist), read_idx(a.fmnist)
     if a.suite == "fmnist-mnist":
@@ -108,7 +110,10 @@ def main():
     iin = np.sort(rng.choice(len(pin), k, replace=False))
     iout = np.sort(rng.choice(len(pout), k, replace=False))
     y = np.r_[np.zeros(k, int), np.ones(k, int)]
-    rows = []
+    rows, per = [], []
+    names = ("fashion-mnist-test", "mnist-test")[::1 if a.suite == "fmnist-mnist" else -1]
+    items = np.r_[iin + (5000 if a.suite == "mnist-fmnist" else 0), iout]
+    sets = [names[0]] * k + [names[1]] * k
     print(f"{a.suite}: {k} in + {k} out, drawn at random (seed {a.seed}); backend {a.backend}")
     with tempfile.TemporaryDirectory() as tmp:
         for m in a.models:
@@ -124,9 +129,14 @@ def main():
                      mean_in=float(s[:k].mean()), mean_out=float(s[k:].mean()),
                      s_per_image=dt / len(s))
             rows.append(r)
+            per += [(m, st, int(it), int(lab), float(v)) for st, it, lab, v in zip(sets, items, y, s)]
             print(f"  {m}: {params / 1e6:.2f} M params  AUROC {r['auroc']:.4f}  mean in "
                   f"{r['mean_in']:.5f} out {r['mean_out']:.5f}  {r['s_per_image'] * 1e3:.1f} ms/img",
                   flush=True)
+    if a.scores:
+        with open(a.scores, "w") as f:
+            f.write("model,set,item,label,score\n")
+            f.writelines(f"{m},{st},{it},{lab},{v:.9g}\n" for m, st, it, lab, v in per)
     if a.json:
         with open(a.json, "w") as f:
             json.dump(dict(suite=a.suite, per_side=k, seed=a.seed, backend=a.backend, models=rows), f,
