@@ -53,7 +53,7 @@ prepare() {
 	cc $CF -o $BG/tests/tool_bench tests/tool_bench.c $BG/libcompute.a -fopenmp $LIBS
 	cc $CF -o $BG/tests/tool_lmd tests/tool_lmd.c $BG/libcompute.a -fopenmp $LIBS
 	du -sh .gl $BG
-	echo "prepared: carry .gl and $BG"
+	echo "prepared: carry .gl and $BG/tests"
 }
 
 # The environment for the engine's binaries there: the Vulkan loader into /,
