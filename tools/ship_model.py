@@ -21,11 +21,11 @@ training record (the command that ran there); the resume command says the
 checkpoint is gone.
 """
 import json
-import shlex
-import tempfile
 import os
+import shlex
 import shutil
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "train"))
 import export  # noqa: E402
