@@ -21,7 +21,6 @@ uint8).
         --backend vulkan --mnist M.gz --fmnist F.gz MODEL [MODEL ...]
 """
 import argparse
-import gzip
 import json
 import os
 import subprocess
@@ -33,39 +32,24 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "train"))
+import data  # noqa: E402
+import export  # noqa: E402
 from ped2_framediff import auroc  # noqa: E402
 
 
 def read_idx(path):
-    """idx3-ubyte images (plain or .gz) -> uint8 (N, 1, 28, 28)."""
-    with (gzip.open if path.endswith(".gz") else open)(path, "rb") as f:
-        b = f.read()
-    if len(b) < 16 or b[:4] != b"\0\0\x08\x03":
-        sys.exit(f"screen.py: {path}: not an idx3-ubyte image file")
-    n, h, w = (int.from_bytes(b[4 + 4 * i:8 + 4 * i], "big") for i in range(3))
-    if len(b) < 16 + n * h * w:
-        sys.exit(f"screen.py: {path}: truncated ({len(b) - 16} of {n * h * w} image bytes)")
-    return np.frombuffer(b, np.uint8, n * h * w, 16).reshape(n, 1, h, w)
-
-
-def resize(a, h, w):
-    """The trainer's resize (train/data.py), which lmdd eval reproduces."""
-    import torch
-    import torch.nn.functional as F
-    t = torch.from_numpy(np.array(a, np.float32))
-    t = F.interpolate(t, size=(h, w), mode="bilinear", align_corners=False)
-    return t.round().clamp(0, 255).to(torch.uint8).numpy()
+    """idx3-ubyte images (plain or .gz) -> uint8 (N, 1, 28, 28), by the trainer's reader."""
+    try:
+        return data._read_idx(path, data.DecodeOptions())
+    except data.DataError as e:
+        sys.exit(f"screen.py: {e}")
 
 
 def model_info(path):
-    """(channels, cond_frames, height, width, params) from the safetensors header."""
-    with open(path, "rb") as f:
-        n = int.from_bytes(f.read(8), "little")
-        head = json.loads(f.read(n))
-    m = head.get("__metadata__", {})
-    params = sum(int(np.prod(v["shape"])) for k, v in head.items() if k != "__metadata__")
+    """(channels, cond_frames, height, width, params) of a model file."""
+    tensors, m = export.load_safetensors(path)
     return int(m["in_channels"]), int(m.get("cond_frames", 0)), int(m["frame_height"]), \
-        int(m["frame_width"]), params
+        int(m["frame_width"]), sum(t.numel() for t in tensors.values())
 
 
 def score(tool, model, backend, imgs, chunk, tmp):
@@ -121,7 +105,9 @@ def main():
             if C != 1 or K:
                 sys.exit(f"screen.py: {m}: a gray single-frame model is needed "
                          f"(has {C} channels, {K} previous frames)")
-            x = resize(np.concatenate([pin[iin], pout[iout]]), H, W).astype(np.float32) / 255.0
+            # the trainer's resize (bilinear, rounded to uint8), which lmdd eval reproduces
+            x = data._fit(np.concatenate([pin[iin], pout[iout]]), data.DecodeOptions(size=(W, H)), m)
+            x = x.astype(np.float32) / 255.0
             t0 = time.time()
             s = score(a.tool, m, a.backend, x, a.chunk, tmp)
             dt = time.time() - t0
