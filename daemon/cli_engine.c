@@ -54,6 +54,18 @@ static int parse_size(const char *s, int *w, int *h)
 	return 0;
 }
 
+int cli_engine_every(cli_engine_opts *o, const char *cmd, const char *val)
+{
+	char *e;
+	long v = strtol(val, &e, 10);
+	if (*e || e == val || v < 1 || v > 1000000) {
+		fprintf(stderr, "lmdd %s: --every '%s': expected an integer in [1, 1000000]\n", cmd, val);
+		return -1;
+	}
+	o->every = (int)v;
+	return 0;
+}
+
 int cli_engine_arg(cli_engine_opts *o, int argc, char **argv, int *i)
 {
 	const char *a = argv[*i];

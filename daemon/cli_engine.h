@@ -36,6 +36,9 @@ void cli_engine_defaults(cli_engine_opts *o);
  */
 int cli_engine_arg(cli_engine_opts *o, int argc, char **argv, int *i);
 extern const char cli_engine_help[];
+/* --every N (score, calibrate): set o->every from val, or print an error
+ * naming cmd and return -1. */
+int cli_engine_every(cli_engine_opts *o, const char *cmd, const char *val);
 
 typedef struct {
 	lmd_model *model;

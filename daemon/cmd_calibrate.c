@@ -125,13 +125,8 @@ int cmd_calibrate(int argc, char **argv)
 				return EX_USAGE;
 			}
 		} else if (!strcmp(argv[i], "--every") && i + 1 < argc) {
-			char *e;
-			long v = strtol(argv[++i], &e, 10);
-			if (*e || v < 1 || v > 1000000) {
-				fprintf(stderr, "lmdd calibrate: --every '%s': expected an integer in [1, 1000000]\n", argv[i]);
+			if (cli_engine_every(&o, "calibrate", argv[++i]))
 				return EX_USAGE;
-			}
-			o.every = (int)v;
 		} else if (!strcmp(argv[i], "--region-blur") && i + 1 < argc) {
 			char *e;
 			blur = strtol(argv[++i], &e, 10);

@@ -1,12 +1,20 @@
 /*
  * cmd_score.c — `lmdd score`: one LMD score per image or video frame.
  *
- *   lmdd score --model FILE [engine options] [--format plain|csv|json] INPUT...
+ *   lmdd score --model FILE [engine options] [--format plain|csv|json]
+ *              [--every N] [--maps FILE] INPUT...
  *
  * Inputs are anything FFmpeg opens (PNG, JPEG, video files: every frame);
  * frames are converted to the model's channels and frame size (or --size).
  * Output: one line per frame: input, frame number, score.
+ *
+ * --every N scores frames 0, N, 2N... of each input (the others are decoded
+ * as history for a model conditioned on previous frames). --maps FILE also
+ * writes each scored frame's distance map, in output order, as raw float32
+ * (host byte order) W x H, row-major: what a pooling study needs without
+ * paying the engine again (tools/ped2_pooling.py).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sysexits.h>
@@ -15,13 +23,22 @@
 #include "cli_engine.h"
 
 typedef struct {
-	int format; /* 0 plain, 1 csv, 2 json */
+	int format;       /* 0 plain, 1 csv, 2 json */
+	FILE *maps;       /* --maps, or NULL */
+	const char *maps_path;
+	size_t hw;        /* floats per map */
+	int failed;       /* a map write failed: stop, exit EX_IOERR */
 } score_ctx;
 
 static int emit(void *vctx, const char *input, int64_t frame, float score,
                 const float *map, const float *image, const float *recon)
 {
 	score_ctx *c = vctx;
+	if (c->maps && fwrite(map, sizeof(float), c->hw, c->maps) != c->hw) {
+		fprintf(stderr, "lmdd score: --maps %s: %s\n", c->maps_path, strerror(errno));
+		c->failed = 1;
+		return 1;
+	}
 	if (c->format == 2) {
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "input", input);
@@ -61,7 +78,9 @@ int cmd_score(int argc, char **argv)
 			continue;
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			printf("usage: lmdd score --model FILE [options] INPUT...\n\n%s"
-			       "  --format F            plain (default), csv or json (one object per line)\n",
+			       "  --format F            plain (default), csv or json (one object per line)\n"
+			       "  --every N             score every N-th frame of each input (default 1)\n"
+			       "  --maps FILE           also write each scored frame's distance map (raw float32)\n",
 			       cli_engine_help);
 			return 0;
 		}
@@ -72,6 +91,15 @@ int cmd_score(int argc, char **argv)
 				fprintf(stderr, "lmdd score: --format '%s': expected plain, csv or json\n", f);
 				return EX_USAGE;
 			}
+			continue;
+		}
+		if (!strcmp(argv[i], "--every") && i + 1 < argc) {
+			if (cli_engine_every(&o, "score", argv[++i]))
+				return EX_USAGE;
+			continue;
+		}
+		if (!strcmp(argv[i], "--maps") && i + 1 < argc) {
+			c.maps_path = argv[++i];
 			continue;
 		}
 		if (!strncmp(argv[i], "--", 2)) {
@@ -88,9 +116,21 @@ int cmd_score(int argc, char **argv)
 	int rc = cli_engine_open(&o, &ce);
 	if (rc)
 		return rc;
+	if (c.maps_path && !(c.maps = fopen(c.maps_path, "wb"))) {
+		fprintf(stderr, "lmdd score: --maps %s: %s\n", c.maps_path, strerror(errno));
+		cli_engine_close(&ce);
+		return EX_CANTCREAT;
+	}
+	c.hw = (size_t)ce.W * ce.H;
 	if (c.format == 1)
 		puts("input,frame,score");
-	rc = cli_score_inputs(&o, &ce, inputs, n, 0, emit, &c);
+	rc = cli_score_inputs(&o, &ce, inputs, n, c.maps != NULL, emit, &c);
+	if (c.failed && !rc)
+		rc = EX_IOERR;
+	if (c.maps && fclose(c.maps) && !rc) {
+		fprintf(stderr, "lmdd score: --maps %s: %s\n", c.maps_path, strerror(errno));
+		rc = EX_IOERR;
+	}
 	cli_engine_close(&ce);
 	return rc;
 }

@@ -7,12 +7,7 @@ cd "$(dirname "$0")/.."
 B=${B:-build}
 LMDD=$PWD/$B/lmdd
 FIX=$PWD/tests/fixtures/daemon-gray.safetensors
-d=$(mktemp -d /tmp/lmdd-config.XXXXXX)
-trap 'rm -rf "$d"' EXIT
-fails=0
-check() { # name cond-exit-status detail
-	if [ "$2" -eq 0 ]; then echo "PASS $1"; else echo "FAIL $1"; [ -n "${3:-}" ] && echo "$3" | head -20 | sed 's/^/  /'; fails=$((fails+1)); fi
-}
+. tests/check.sh config
 if [ ! -x "$LMDD" ]; then echo "FAIL config_binary ($LMDD missing)"; exit 1; fi
 
 ffmpeg -v error -y -f lavfi -i color=c=gray:s=64x48:r=5:d=1 -c:v mjpeg "$d/clip.mkv"
@@ -178,4 +173,4 @@ bad=$(grep "^config/lmdd.conf:[0-9]" <<<"$out" | grep -v "cannot read model\|mod
 [ -z "$bad" ] && { [ $rc -eq 0 ] || [ $rc -eq 78 ]; }
 check config_example_parses $? "rc=$rc $out"
 
-exit $((fails > 0))
+check_done

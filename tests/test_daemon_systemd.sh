@@ -7,12 +7,7 @@
 set -u
 cd "$(dirname "$0")/.."
 B=${B:-build}
-d=$(mktemp -d /tmp/lmdd-systemd.XXXXXX)
-trap 'rm -rf "$d"' EXIT
-fails=0
-check() {
-	if [ "$2" -eq 0 ]; then echo "PASS $1"; else echo "FAIL $1"; [ -n "${3:-}" ] && echo "$3" | head -30 | sed 's/^/  /'; fails=$((fails+1)); fi
-}
+. tests/check.sh systemd
 unit=systemd/lmdd.service
 
 # verify checks that ExecStart exists: point it at the build
@@ -59,4 +54,4 @@ echo "# edited" >>$r/etc/lmdd/lmdd.conf
 "${mk[@]}" install $SANV B="$B" DESTDIR="$d/root" PREFIX=/usr >/dev/null 2>&1 || ok=1
 grep -q "# edited" $r/etc/lmdd/lmdd.conf && [ -f $r/etc/lmdd/lmdd.conf.new ] || ok=1
 check systemd_make_install $ok "rc=$rc $out $(cd $r && find . | sort)"
-exit $((fails > 0))
+check_done
