@@ -9,6 +9,7 @@
 #include <sysexits.h>
 #include "cli.h"
 #include "cli_engine.h"
+#include "config.h"
 #include "media.h"
 #include <cjson/cJSON.h>
 
@@ -130,6 +131,10 @@ int cli_engine_arg(cli_engine_opts *o, int argc, char **argv, int *i)
 	} else if (lmd_params_set(&o->p, key, val)) {
 		fprintf(stderr, "lmdd: --%s\n", lmd_errmsg());
 		return -1;
+	} else {
+		for (int k = 0; config_sampler_keys[k]; k++)
+			if (!strcmp(config_sampler_keys[k], strcmp(key, "agg") ? key : "aggregate"))
+				o->params_set |= 1u << k;
 	}
 	return 1;
 }

@@ -27,6 +27,9 @@ typedef struct {
 	 * be the frame itself repeated (calibration: a model that is shown the
 	 * answer scores too low) */
 	int every, skip_context;
+	/* sampler keys given on the command line: bit i = config_sampler_keys[i]
+	 * (what a calibration sidecar may not fill in, as for the daemon) */
+	unsigned params_set;
 } cli_engine_opts;
 
 void cli_engine_defaults(cli_engine_opts *o);

@@ -15,9 +15,11 @@
  *
  * Design facts:
  *  - Scores come from the C engine (lmd_engine_score) with the sampler
- *    parameters of the command line (lmd_params, fixed --seed). Noise is
- *    drawn per batch slot, so scores depend on --batch; a run is
- *    reproducible for the same options.
+ *    parameters of the command line (lmd_params, fixed --seed); the ones it
+ *    leaves out come from the model's calibration sidecar when there is one
+ *    (<model>.calib.json: the model's operating point, as in the daemon),
+ *    else the engine's defaults. Noise is drawn per batch slot, so scores
+ *    depend on --batch; a run is reproducible for the same options.
  *  - Ped2 frames are decoded by FFmpeg through daemon/media.h and scored by
  *    cli_score_inputs() — the daemon's path — when every frame is scored;
  *    subsets (--limit/--stride, the sweep) use a loop over the same
@@ -99,6 +101,7 @@ typedef struct {
 	cli_engine_opts o;
 	cli_engine ce;
 	FILE *excsv;              /* examples-<suite>.csv, while dumping */
+	char params_from[4200];   /* the sidecar that set sampler keys, or "" */
 } eval_run;
 
 /* ------------------------------------------------------------------ data -- */
@@ -740,6 +743,24 @@ static int open_run(eval_run *R, const eval_cfg *cfg, int suite, char *why, size
 		snprintf(why, whylen, "model %s: %s", R->o.model, strerror(errno));
 		return EX_NOINPUT;
 	}
+	/* The model's operating point, as in the daemon: the sampler settings
+	 * the command line leaves out come from its calibration sidecar. */
+	char cal[4200], err[512];
+	snprintf(cal, sizeof cal, "%s.calib.json", R->o.model);
+	if (!access(cal, F_OK)) {
+		lmd_params p = R->o.p;
+		cfg_calib cc;
+		if (config_read_calib(cal, R->o.model, &p, cfg->o.params_set, &cc, err, sizeof err)) {
+			fprintf(stderr, "lmdd eval: warning: %s; scoring with the command line's settings\n", err);
+		} else {
+			cJSON *a = cli_params_json(&R->o.p), *b = cli_params_json(&p);
+			if (!cJSON_Compare(a, b, 1))
+				snprintf(R->params_from, sizeof R->params_from, "%s", cal);
+			cJSON_Delete(a);
+			cJSON_Delete(b);
+			R->o.p = p;
+		}
+	}
 	int rc = cli_engine_open(&R->o, &R->ce);
 	if (rc) {
 		snprintf(why, whylen, "model %s: cannot open (see the message above)", R->o.model);
@@ -787,6 +808,8 @@ static cJSON *base_summary(const eval_run *R, const lmd_params *p)
 	cJSON_AddStringToObject(j, "size", sz);
 	cJSON_AddNumberToObject(j, "batch", R->o.batch);
 	cJSON_AddItemToObject(j, "params", cli_params_json(p));
+	if (R->params_from[0])
+		cJSON_AddStringToObject(j, "params_from", R->params_from);
 	int nfe = lmd_params_nfe(p);
 	cJSON_AddNumberToObject(j, "nfe", nfe);
 	cJSON_AddNumberToObject(j, "gflop_per_image", lmd_model_flops(R->ce.model, R->ce.H, R->ce.W) * nfe / 1e9);

@@ -306,6 +306,9 @@ int eval_write_report(const char *outdir, const char *const *suites, int nsuites
 			fprintf(f, "; no training record (%s)", str(mo, "note"));
 		fprintf(f, "\n- sampler: %s — **%.0f NFE per image**, %.2f GFLOP per image at %s, batch %.0f\n", pl,
 		        num(j, "nfe"), num(j, "gflop_per_image"), str(j, "size"), num(j, "batch"));
+		if (G(j, "params_from"))
+			fprintf(f, "- sampler settings not given on the command line: from the model's calibration `%s` "
+			           "(its operating point, as the daemon uses it)\n", str(j, "params_from"));
 		fprintf(f, "- device: %s; machine: %s, %.0f cores; %.1f s wall (%.3f s per image); %s\n",
 		        str(j, "device"), str(j, "cpu"), num(j, "cores"), num(j, "wall_s"), num(j, "s_per_image"),
 		        str(j, "date"));

@@ -109,6 +109,38 @@ else
 	fi
 fi
 
+# ---- eval_calibration_params: the model's sidecar (lmdd calibrate --t0 500)
+# fills the sampler settings the command line leaves out, and the page says
+# so; a setting given on the command line wins, with a warning naming the file
+if command -v ffmpeg >/dev/null; then
+	ffmpeg -v error -y -f lavfi -i "testsrc=size=32x32:rate=10:duration=0.4" "$T/still-%d.png"
+	cp "$T/m.safetensors" "$T/c.safetensors"
+	why=""
+	"$LMDD" calibrate --model "$T/c.safetensors" --backend cpu --steps 2 --reps 1 --t0 500 "$T"/still-*.png \
+		>"$T/cal.out" 2>&1 || why="calibrate failed: $(tail -2 "$T/cal.out");"
+	E=(--suite fmnist-mnist --limit 8 --fmnist-model "$T/c.safetensors" "${FAST[@]}" --no-plots)
+	"$LMDD" eval "${E[@]}" --out "$T/cp1" >/dev/null 2>"$T/cp1.err" || why="$why eval failed: $(tail -2 "$T/cp1.err");"
+	"$LMDD" eval "${E[@]}" --t0 999 --out "$T/cp2" >/dev/null 2>"$T/cp2.err" || why="$why eval --t0 failed;"
+	why="$why$("$PY" - "$T" <<'PYEOF'
+import json, sys
+t = sys.argv[1]
+a = json.load(open(t + "/cp1/summary-fmnist-mnist.json"))
+b = json.load(open(t + "/cp2/summary-fmnist-mnist.json"))
+bad = []
+if a["params"]["t0"] != 500 or a.get("params_from") != t + "/c.safetensors.calib.json":
+    bad.append("sidecar not used: t0 %s, params_from %s" % (a["params"]["t0"], a.get("params_from")))
+if "from the model's calibration" not in open(t + "/cp1/README.md").read():
+    bad.append("README does not say where the settings came from")
+if b["params"]["t0"] != 999 or "params_from" in b:
+    bad.append("--t0 999 not kept: t0 %s, params_from %s" % (b["params"]["t0"], b.get("params_from")))
+if "t0 500 (the config: 999)" not in open(t + "/cp2.err").read():
+    bad.append("no warning naming the difference: %s" % open(t + "/cp2.err").read()[-300:])
+print("; ".join(bad))
+PYEOF
+)"
+	[ -z "$why" ] && pass eval_calibration_params || fail eval_calibration_params "$why"
+fi
+
 # ---- eval_sweep
 if "$LMDD" eval --suite fmnist-mnist --sweep-only --sweep-factors pool,reps --sweep-limit 6 \
 	--fmnist-model "$T/m.safetensors" "${FAST[@]}" --no-plots --out "$T/sw" >/dev/null 2>"$T/sw.err"; then
