@@ -62,7 +62,7 @@ def score(lmdd, model, inputs, every, maps, extra, hw):
     """(rows [(input, frame, score)], maps [n, h, w]) from lmdd score."""
     cmd = [lmdd, "score", "--model", model, "--format", "csv", "--every", str(every),
            "--maps", maps] + extra + inputs
-    print("+ " + " ".join(cmd[:9] + extra) + f" ... ({len(inputs)} inputs)", file=sys.stderr, flush=True)
+    print("+ " + " ".join(cmd[:-len(inputs)]) + f" ... ({len(inputs)} inputs)", file=sys.stderr, flush=True)
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
         sys.exit(f"ped2_pooling: lmdd score failed ({r.returncode}): {r.stderr.strip()}")
