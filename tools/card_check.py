@@ -27,10 +27,14 @@ def section(summary_path):
     with open(os.path.join(folder, s["scores_csv"])) as f:
         for row in csv.DictReader(f):
             scores[int(row["label"])].append(float(row["score"]))
-    m = s["metrics"]
+    m, p = s["metrics"], s["params"]
+    t0 = "T-1" if p["t0"] < 0 else p["t0"]
+    sampler = (f"steps {p['steps']}, reps {p['reps']}, t0 {t0}, mask {p['mask']}, distance {p['distance']}, "
+               f"pool {p['pool']}" + (f"; the settings not on the command line from `{s['params_from']}`"
+                                      if "params_from" in s else ""))
     lines = [MARK, "",
              f"Measured with the C engine by `{s['command']}` ({s['date']}) on this model at training "
-             f"step {s['model']['training_steps']}: {s['nfe']} NFE per image, {s['device']}, "
+             f"step {s['model']['training_steps']}: {s['nfe']} NFE per image ({sampler}), {s['device']}, "
              f"{s['s_per_image']:.3f} s per image; {s['subset']}.", ""]
     for label, name in ((0, s["in_set"] + " (in-domain)"), (1, s["out_set"] + " (out-of-domain)")):
         v = scores[label]
