@@ -1288,7 +1288,8 @@ static int parse_long(const char *opt, const char *s, long lo, long hi, long *ou
 
 static const char eval_help[] =
 	"usage: lmdd eval [--suite S] [--limit N] [--out DIR] [--sweep] [engine options]\n\n"
-	"Detection quality of the engine on Fashion-MNIST/MNIST and UCSD Ped2 (docs/evaluation.md).\n\n"
+	"Detection quality of the engine on Fashion-MNIST/MNIST and UCSD Ped2 (docs/evaluation.md).\n"
+	"Sampler settings not given here come from the model's <model>.calib.json, if any.\n\n"
 	"  --suite S             fmnist-mnist, mnist-fmnist, ped2 or all (default), comma-separated\n"
 	"  --limit N             first N images per side / at most N frames per Ped2 clip\n"
 	"  --stride K            Ped2: every K-th frame (default 1: all, through the daemon's path)\n"
