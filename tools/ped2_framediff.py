@@ -59,6 +59,16 @@ def auroc(y, s):
     return (ranks[y == 1].sum() - n1 * (n1 + 1) / 2) / (n1 * n0)
 
 
+def per_clip_minmax(s, clip):
+    """scores min-max normalised within each clip (clip: the clip of each score)."""
+    n = s.copy()
+    for c in set(clip):
+        m = clip == c
+        lo, hi = s[m].min(), s[m].max()
+        n[m] = (s[m] - lo) / (hi - lo) if hi > lo else 0.0
+    return n
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", default=os.path.join(os.path.dirname(__file__), "../../shared/data/ucsd-ped2"))
@@ -85,11 +95,7 @@ def main():
           f"{len(clips)} clips, stride {a.stride}")
     for name, s in (("mean", mean), (f"max:{K}", peak)):
         s = np.array(s)
-        n = s.copy()
-        for c in clips:
-            m = clip_of == c
-            lo, hi = s[m].min(), s[m].max()
-            n[m] = (s[m] - lo) / (hi - lo) if hi > lo else 0.0
+        n = per_clip_minmax(s, clip_of)
         print(f"frame difference, pool {name}: AUROC global {auroc(y, s):.4f}, per-clip min-max {auroc(y, n):.4f}")
 
 

@@ -38,16 +38,14 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ped2_framediff import auroc  # noqa: E402
+from ped2_framediff import auroc, box_max, per_clip_minmax  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def box_mean_max(m, k):
     """per frame: max over positions of the mean of a k x k window (valid windows)."""
-    c = np.pad(m, ((0, 0), (1, 0), (1, 0))).cumsum(1).cumsum(2)
-    s = c[:, k:, k:] - c[:, :-k, k:] - c[:, k:, :-k] + c[:, :-k, :-k]
-    return s.reshape(len(m), -1).max(1) / (k * k)
+    return np.array([box_max(f, k) for f in m])
 
 
 def frame_size(lmdd, model):
@@ -78,15 +76,6 @@ def variants(test, train):
     mu = mu + 0.1 * mu.mean()
     return {"mean": test.mean((1, 2)), "max:9": box_mean_max(test, 9),
             "mean/mu": (test / mu).mean((1, 2)), "max:9/mu": box_mean_max(test / mu, 9)}
-
-
-def per_clip(s, clip):
-    n = s.copy()
-    for c in set(clip):
-        m = clip == c
-        lo, hi = s[m].min(), s[m].max()
-        n[m] = (s[m] - lo) / (hi - lo) if hi > lo else 0.0
-    return n
 
 
 def main():
@@ -122,7 +111,7 @@ def main():
     print(f"mean of the map vs the engine's score: largest relative difference "
           f"{np.max(np.abs(mean - engine) / engine):.2e}")
     for name, s in variants(test, train).items():
-        print(f"pool {name:9s} AUROC global {auroc(y, s):.4f}, per-clip min-max {auroc(y, per_clip(s, clip)):.4f}")
+        print(f"pool {name:9s} AUROC global {auroc(y, s):.4f}, per-clip min-max {auroc(y, per_clip_minmax(s, clip)):.4f}")
 
 
 if __name__ == "__main__":
