@@ -38,6 +38,16 @@ def test_variants_against_brute_force():
     assert np.isclose(v["mean"][0], v["mean"][1]) and v["mean/mu"][1] > 3 * v["mean/mu"][0]
 
 
+def test_moving_area():
+    prev = np.zeros((10, 10))
+    cur = prev.copy()
+    cur[0, :4] = 0.06          # moved: more than MOVE
+    cur[1, :4] = 0.04          # did not
+    cur[2, :2] = -0.5          # moved the other way
+    assert pp.MOVE == 0.05 and np.isclose(pp.moving_area(prev, cur), 6 / 100)
+    assert pp.moving_area(cur, cur) == 0
+
+
 def test_tool_end_to_end():
     with tempfile.TemporaryDirectory() as d:
         for sub, names in (("test", ("01", "02")), ("train", ("01",))):
@@ -68,6 +78,22 @@ def test_tool_end_to_end():
             g = re.search(rf"pool {re.escape(name)} +AUROC global (\S+), per-clip min-max (\S+)", out)
             assert g and all(0 <= float(x) <= 1 for x in g.groups()), (name, out)
         assert os.path.getsize(os.path.join(d, "w", "test.f32")) == 6 * 48 * 32 * 4
+        # frames 3 and 6 of each clip have a predecessor; 01's two are normal
+        assert "motion: 4 frames with a predecessor (2 normal)" in out, out
+        for name in ("moving area", "mean/area"):
+            g = re.search(rf"motion {re.escape(name)} +AUROC global (\S+), per-clip min-max (\S+)", out)
+            assert g and all(0 <= float(x) <= 1 for x in g.groups()), (name, out)
+        # --reuse reads the maps and frame lists back, runs no engine, prints the same
+        again = subprocess.run([sys.executable, os.path.join(ROOT, "tools/ped2_pooling.py"), "--lmdd", LMDD,
+                                "--model", FIX, "--data", d, "--every", "3", "--train-every", "2",
+                                "--work", os.path.join(d, "w"), "--reuse"], capture_output=True, text=True)
+        assert again.returncode == 0 and again.stdout == out, again.stderr
+        assert "reusing" in again.stderr and "+ " not in again.stderr, again.stderr
+        os.remove(os.path.join(d, "w", "train.csv"))
+        again = subprocess.run([sys.executable, os.path.join(ROOT, "tools/ped2_pooling.py"), "--lmdd", LMDD,
+                                "--model", FIX, "--data", d, "--work", os.path.join(d, "w"), "--reuse"],
+                               capture_output=True, text=True)
+        assert again.returncode != 0 and "train.csv: No such file" in again.stderr, again.stderr
         # a label missing for a scored frame is named
         rows = open(os.path.join(d, "test-labels.csv")).read().splitlines()
         open(os.path.join(d, "test-labels.csv"), "w").write("\n".join(r for r in rows if r != "02,6,1") + "\n")

@@ -27,12 +27,13 @@ import numpy as np
 W, H, K = 180, 120, 9
 
 
-def decode(path):
-    r = subprocess.run(["ffmpeg", "-v", "error", "-i", path, "-vf", f"scale={W}:{H}",
+def decode(path, w=W, h=H):
+    """the clip's frames as [n, h, w] gray in [0, 1], scaled by ffmpeg."""
+    r = subprocess.run(["ffmpeg", "-v", "error", "-i", path, "-vf", f"scale={w}:{h}",
                         "-f", "rawvideo", "-pix_fmt", "gray", "-"], capture_output=True)
     if r.returncode != 0:
         sys.exit(f"ped2_framediff: {path}: ffmpeg failed: {r.stderr.decode(errors='replace').strip()}")
-    return np.frombuffer(r.stdout, np.uint8).reshape(-1, H, W).astype(np.float64) / 255.0
+    return np.frombuffer(r.stdout, np.uint8).reshape(-1, h, w).astype(np.float64) / 255.0
 
 
 def box_max(d, k):
