@@ -3,6 +3,7 @@
  * shared by `lmdd score`, `lmdd calibrate` and `lmdd eval` (cli_engine.h).
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -303,4 +304,29 @@ struct cJSON *cli_params_json(const lmd_params *p)
 	cJSON_AddNumberToObject(o, "seed", (double)p->seed);
 	cJSON_AddNumberToObject(o, "nfe", lmd_params_nfe(p));
 	return o;
+}
+
+double cli_json_num(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+const char *cli_json_str(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	return cJSON_IsString(v) ? v->valuestring : "?";
+}
+
+void cli_params_text(char *buf, size_t len, const cJSON *p)
+{
+	char t0[32];
+	if (cli_json_num(p, "t0") < 0)
+		snprintf(t0, sizeof t0, "T-1");
+	else
+		snprintf(t0, sizeof t0, "%.0f", cli_json_num(p, "t0"));
+	snprintf(buf, len, "steps %.0f, reps %.0f, t0 %s, eta %g, mask %s, jump %.0f, resample %.0f, "
+	                   "distance %s, pool %s, agg %s, seed %.0f",
+	         cli_json_num(p, "steps"), cli_json_num(p, "reps"), t0, cli_json_num(p, "eta"), cli_json_str(p, "mask"), cli_json_num(p, "jump"),
+	         cli_json_num(p, "resample"), cli_json_str(p, "distance"), cli_json_str(p, "pool"), cli_json_str(p, "agg"), cli_json_num(p, "seed"));
 }

@@ -72,4 +72,13 @@ int cli_score_inputs(const cli_engine_opts *o, cli_engine *ce, char **inputs, in
 /* The sampler parameters as a JSON object (for calibration files and results). */
 struct cJSON;
 struct cJSON *cli_params_json(const lmd_params *p);
+
+/* A member of a JSON object: its number (NAN if absent or not a number),
+ * its string ("?" if absent or not a string). */
+double cli_json_num(const struct cJSON *o, const char *k);
+const char *cli_json_str(const struct cJSON *o, const char *k);
+
+/* One line naming the settings of such an object, as pages and `lmdd info`
+ * print them: "steps 10, reps 2, t0 T-1, eta 0, mask checkerboard:8, ...". */
+void cli_params_text(char *buf, size_t len, const struct cJSON *p);
 #endif

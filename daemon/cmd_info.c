@@ -1,12 +1,48 @@
 /*
  * cmd_info.c — `lmdd info --model FILE`: architecture, parameter count,
- * FLOPs per network evaluation at the model's frame size, and the training
- * record; and `lmdd devices`: the Vulkan devices the engine can use.
+ * FLOPs per network evaluation at the model's frame size, the training
+ * record, and the calibration sidecar next to it (FILE.calib.json: the
+ * threshold and the model's operating point, which the daemon and `lmdd
+ * eval` use for any sampler setting their config or command line leaves
+ * out); and `lmdd devices`: the Vulkan devices the engine can use.
+ *
+ * A sidecar that cannot be used (unreadable, or measured on another model
+ * file) is reported with the reason, as the daemon would refuse it; info
+ * still exits 0, because it describes and does not judge.
  */
 #include <stdio.h>
 #include <string.h>
 #include <sysexits.h>
+#include <unistd.h>
+#include <cjson/cJSON.h>
 #include "cli.h"
+#include "cli_engine.h"
+#include "config.h"
+
+static void calib_lines(const char *model)
+{
+	char cal[4200], err[512], line[512];
+	const char *from = "the engine's defaults";
+	lmd_params p;
+	lmd_params_default(&p);
+	snprintf(cal, sizeof cal, "%s.calib.json", model);
+	cfg_calib cc;
+	if (access(cal, F_OK))
+		printf("calibration:    none (no %s: run lmdd calibrate)\n", cal);
+	else if (config_read_calib(cal, model, &p, 0, &cc, err, sizeof err))
+		printf("calibration:    not usable: %s\n", err);
+	else {
+		printf("calibration:    %s: threshold %.6g", cal, cc.threshold);
+		if (cc.region_threshold > 0)
+			printf(", region threshold %.6g (blur %d)", cc.region_threshold, cc.region_blur);
+		printf("\n");
+		from = "the model's operating point, from its calibration";
+	}
+	cJSON *j = cli_params_json(&p);
+	cli_params_text(line, sizeof line, j);
+	cJSON_Delete(j);
+	printf("sampler:        %s (%d NFE per frame; %s)\n", line, lmd_params_nfe(&p), from);
+}
 
 int cmd_info(int argc, char **argv)
 {
@@ -57,6 +93,7 @@ int cmd_info(int argc, char **argv)
 	printf("parameters:     %lld\n", a->n_params);
 	printf("GFLOP/eval:     %.3f at %dx%d\n", fl / 1e9, a->frame_width, a->frame_height);
 	printf("training:       %s\n", a->training[0] ? a->training : "(none recorded)");
+	calib_lines(path);
 	lmd_model_destroy(&m);
 	return 0;
 }

@@ -19,21 +19,13 @@
 #include <string.h>
 #include <unistd.h>
 #include <cjson/cJSON.h>
+#include "cli_engine.h"
 #include "eval_report.h"
 
 #define G(o, k) cJSON_GetObjectItemCaseSensitive(o, k)
 
-static double num(const cJSON *o, const char *k)
-{
-	const cJSON *v = G(o, k);
-	return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
-
-static const char *str(const cJSON *o, const char *k)
-{
-	const cJSON *v = G(o, k);
-	return cJSON_IsString(v) ? v->valuestring : "?";
-}
+#define num(o, k) cli_json_num(o, k)
+#define str(o, k) cli_json_str(o, k)
 
 cJSON *eval_report_load(const char *dir, const char *prefix, const char *suite)
 {
@@ -135,23 +127,10 @@ static void headline_row(FILE *f, const cJSON *j, const cJSON *m, const char *na
 	        num(m, "n_in"), num(m, "n_out"), auroc, aupr, fpr, num(j, "nfe"), num(j, "s_per_image"), tgt, st);
 }
 
-static void params_line(char *buf, size_t len, const cJSON *p)
-{
-	char t0[32];
-	if (num(p, "t0") < 0)
-		snprintf(t0, sizeof t0, "T-1");
-	else
-		snprintf(t0, sizeof t0, "%.0f", num(p, "t0"));
-	snprintf(buf, len, "steps %.0f, reps %.0f, t0 %s, eta %g, mask %s, jump %.0f, resample %.0f, "
-	                   "distance %s, pool %s, agg %s, seed %.0f",
-	         num(p, "steps"), num(p, "reps"), t0, num(p, "eta"), str(p, "mask"), num(p, "jump"),
-	         num(p, "resample"), str(p, "distance"), str(p, "pool"), str(p, "agg"), num(p, "seed"));
-}
-
 static void sweep_section(FILE *f, const cJSON *sw)
 {
 	char base[512], model[4400];
-	params_line(base, sizeof base, G(sw, "base"));
+	cli_params_text(base, sizeof base, G(sw, "base"));
 	fmt_steps(model, sizeof model, G(sw, "model"));
 	fprintf(f, "### %s\n\n", str(sw, "suite"));
 	fprintf(f, "Model %s, %s, %s. Subset: %s. Base setting: %s (NFE %.0f). One factor changed at a time; "
@@ -292,7 +271,7 @@ int eval_write_report(const char *outdir, const char *const *suites, int nsuites
 			continue;
 		const cJSON *j = sum[s], *mo = G(j, "model");
 		char pl[512];
-		params_line(pl, sizeof pl, G(j, "params"));
+		cli_params_text(pl, sizeof pl, G(j, "params"));
 		fprintf(f, "## %s: %s\n\n", str(j, "suite"), str(j, "title"));
 		fprintf(f, "- in-distribution (label 0): %s; out (label 1): %s\n", str(j, "in_set"), str(j, "out_set"));
 		fprintf(f, "- scored: %s — %.0f in, %.0f out (`%s`)\n", str(j, "subset"), num(G(j, "metrics"), "n_in"),

@@ -15,7 +15,7 @@ static const struct {
 } cmds[] = {
 	{ "run", cmd_run, "run the daemon: --config FILE" },
 	{ "score", cmd_score, "score images/videos: --model FILE IMAGE..." },
-	{ "info", cmd_info, "describe a model: --model FILE" },
+	{ "info", cmd_info, "describe a model, its calibration and sampler settings: --model FILE" },
 	{ "devices", cmd_devices, "list Vulkan devices" },
 	{ "calibrate", cmd_calibrate, "threshold from normal frames: --model FILE --out FILE INPUT..." },
 	{ "check-config", cmd_check_config, "validate a config file: FILE" },
