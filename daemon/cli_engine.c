@@ -1,6 +1,8 @@
 /*
  * cli_engine.c — engine options, engine opening and the batched frame loop
- * shared by `lmdd score`, `lmdd calibrate` and `lmdd eval` (cli_engine.h).
+ * shared by `lmdd score`, `lmdd calibrate` and `lmdd eval` (cli_engine.h),
+ * and the sampler settings as JSON and as one line of text (results pages,
+ * `lmdd info`).
  */
 #include <errno.h>
 #include <math.h>
@@ -327,6 +329,8 @@ void cli_params_text(char *buf, size_t len, const cJSON *p)
 		snprintf(t0, sizeof t0, "%.0f", cli_json_num(p, "t0"));
 	snprintf(buf, len, "steps %.0f, reps %.0f, t0 %s, eta %g, mask %s, jump %.0f, resample %.0f, "
 	                   "distance %s, pool %s, agg %s, seed %.0f",
-	         cli_json_num(p, "steps"), cli_json_num(p, "reps"), t0, cli_json_num(p, "eta"), cli_json_str(p, "mask"), cli_json_num(p, "jump"),
-	         cli_json_num(p, "resample"), cli_json_str(p, "distance"), cli_json_str(p, "pool"), cli_json_str(p, "agg"), cli_json_num(p, "seed"));
+	         cli_json_num(p, "steps"), cli_json_num(p, "reps"), t0, cli_json_num(p, "eta"),
+	         cli_json_str(p, "mask"), cli_json_num(p, "jump"), cli_json_num(p, "resample"),
+	         cli_json_str(p, "distance"), cli_json_str(p, "pool"), cli_json_str(p, "agg"),
+	         cli_json_num(p, "seed"));
 }
