@@ -22,8 +22,9 @@ Then a diagnosis of what the map measures: for each scored test frame with a
 predecessor, the moving area (the fraction of pixels that changed by more
 than MOVE since the previous frame, decoded at the map's size), its
 correlation with the map's mean over the normal frames, and the AUROC of the
-moving area alone and of the map's mean divided by it (the rebuild error per
-moving pixel). If the map only counted motion, the ratio would be at chance.
+moving area alone and of the map's mean divided by (moving area + 1e-3): the
+rebuild error per moving pixel. If the map only counted motion, the ratio
+would be at chance.
 
 mu uses training clips only (the frames the model was trained on: Ped2 has
 no other normal footage, as for calibration). Frame 0 of a clip is scored
