@@ -49,6 +49,7 @@ typedef struct {
 	char name[64];
 	int channels;        /* image channels C (1 or 3) */
 	int cond_frames;     /* previous frames fed as extra input channels */
+	double cond_interval; /* seconds between them in training; 0 = unknown (consecutive frames) */
 	int base_channels;
 	int levels;
 	int ch_mult[LMD_MAX_LEVELS];

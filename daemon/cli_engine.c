@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "cli_engine.h"
 #include "config.h"
+#include "history.h"
 #include "media.h"
 #include <cjson/cJSON.h>
 
@@ -170,6 +171,7 @@ int cli_engine_open(const cli_engine_opts *o, cli_engine *ce)
 	const lmd_model_info *a = lmd_model_get_info(ce->model);
 	ce->C = a->channels;
 	ce->K = a->cond_frames;
+	ce->interval = a->cond_interval;
 	ce->W = o->width ? o->width : a->frame_width;
 	ce->H = o->height ? o->height : a->frame_height;
 	return 0;
@@ -186,6 +188,13 @@ typedef struct {
 	int64_t frame;
 } frame_tag;
 
+/* one frame's duration in microseconds, for frames without a time stamp */
+static int64_t frame_us(const lmd_media *m)
+{
+	double fps = lmd_media_fps(m);
+	return fps > 0 ? (int64_t)(1e6 / fps + 0.5) : 40000;
+}
+
 int cli_score_inputs(const cli_engine_opts *o, cli_engine *ce, char **inputs, int n,
                      int want_maps, cli_frame_fn fn, void *ctx)
 {
@@ -193,7 +202,7 @@ int cli_score_inputs(const cli_engine_opts *o, cli_engine *ce, char **inputs, in
 	int nb = o->batch, rc = 0, count = 0;
 	const int64_t first = o->skip_context ? ce->K : 0; /* frames before it are history only */
 	float *imgs = malloc(sizeof(float) * img * nb), *cond = NULL;
-	float *hist = ce->K ? malloc(sizeof(float) * img * ce->K) : NULL; /* previous frames, oldest first */
+	history *hist = ce->K ? history_new(ce->K, ce->interval, img) : NULL; /* recent frames (history.h) */
 	float *scores = malloc(sizeof(float) * nb);
 	float *maps = want_maps ? malloc(sizeof(float) * hw * nb) : NULL;
 	float *recon = want_maps ? malloc(sizeof(float) * img * nb) : NULL;
@@ -207,7 +216,9 @@ int cli_score_inputs(const cli_engine_opts *o, cli_engine *ce, char **inputs, in
 	}
 	for (int in = 0; in <= n && !rc; in++) {
 		lmd_media *m = NULL;
-		int64_t k = 0;
+		int64_t k = 0, last_pts = INT64_MIN;
+		if (hist)
+			history_reset(hist);   /* a new input is a new scene */
 		lmd_err e = LMD_OK;
 		if (in < n) {
 			lmd_media_opts mo = { .width = ce->W, .height = ce->H, .channels = ce->C, .timeout_ms = 30000 };
@@ -219,8 +230,8 @@ int cli_score_inputs(const cli_engine_opts *o, cli_engine *ce, char **inputs, in
 		}
 		for (;;) {
 			int got = 0;
+			lmd_frame_info fi = { .pts_us = INT64_MIN };
 			if (m) {
-				lmd_frame_info fi;
 				e = lmd_media_read(m, imgs + (size_t)count * img, &fi);
 				if (e == LMD_OK) {
 					got = 1;
@@ -231,13 +242,23 @@ int cli_score_inputs(const cli_engine_opts *o, cli_engine *ce, char **inputs, in
 			}
 			if (got) {
 				float *cur = imgs + (size_t)count * img;
-				if (ce->K) {
-					if (k == 0)
-						for (int f = 0; f < ce->K; f++)
-							memcpy(hist + (size_t)f * img, cur, sizeof(float) * img);
-					memcpy(cond + (size_t)count * ce->K * img, hist, sizeof(float) * img * ce->K);
-					memmove(hist, hist + img, sizeof(float) * img * (ce->K - 1));
-					memcpy(hist + (size_t)(ce->K - 1) * img, cur, sizeof(float) * img);
+				if (hist) {
+					/* history by time; the first frames of an input stand in
+					 * for the frames before it (a clip's frame 0 is its own
+					 * history) */
+					float *slot = history_next(hist);
+					if (!slot) {
+						fprintf(stderr, "lmdd: out of memory\n");
+						rc = EX_OSERR;
+						break;
+					}
+					memcpy(slot, cur, sizeof(float) * img);
+					int64_t pts = fi.pts_us;
+					if (pts == INT64_MIN || (last_pts != INT64_MIN && pts <= last_pts))
+						pts = last_pts == INT64_MIN ? 0 : last_pts + frame_us(m);
+					last_pts = pts;
+					history_push(hist, pts);
+					history_fill(hist, cond + (size_t)count * ce->K * img);
 				}
 				if (k >= first && (k - first) % o->every == 0) {
 					tags[count].input = inputs[in];
@@ -270,7 +291,7 @@ int cli_score_inputs(const cli_engine_opts *o, cli_engine *ce, char **inputs, in
 out:
 	free(imgs);
 	free(cond);
-	free(hist);
+	history_destroy(&hist);
 	free(scores);
 	free(maps);
 	free(recon);

@@ -47,6 +47,7 @@ typedef struct {
 	lmd_model *model;
 	lmd_engine *engine;
 	int C, W, H, K;
+	double interval;   /* the model's history spacing, s (0: consecutive frames) */
 } cli_engine;
 
 /* Load the model, create the engine; prints the error and returns a sysexits code on failure. */

@@ -82,6 +82,10 @@ int cmd_info(int argc, char **argv)
 	printf("channels:       %d (%s)%s\n", a->channels, a->channels == 1 ? "gray" : "RGB",
 	       a->cond_frames ? " + previous frames" : "");
 	printf("cond frames:    %d\n", a->cond_frames);
+	if (a->cond_frames && a->cond_interval > 0)
+		printf("cond interval:  %g s (taken by time from a camera at any rate)\n", a->cond_interval);
+	else if (a->cond_frames)
+		printf("cond interval:  not recorded (consecutive decoded frames, right at the training rate only)\n");
 	printf("base channels:  %d\n", a->base_channels);
 	printf("channel mult:   %s\n", mult);
 	printf("res blocks:     %d per level\n", a->num_res_blocks);

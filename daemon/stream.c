@@ -9,9 +9,9 @@
  *  - Frames are decoded without conversion (lmd_media_read(dst = NULL)),
  *    the analysis-rate limiter decides by presentation time, and only
  *    admitted frames are resized (lmd_media_convert). Models with
- *    cond_frames > 0 need the frames that immediately precede the analysed
- *    one at the source rate (that is how they were trained), so for them
- *    every frame is converted into a small ring.
+ *    cond_frames > 0 need the frames that preceded the analysed one by the
+ *    model's own interval (history.h: by time, whatever the source rate),
+ *    so for them every frame is converted into a ring that holds them.
  *  - Files are paced at their native rate by pts ("realtime"), so a file
  *    behaves like a camera; live sources pace themselves. With realtime =
  *    off a file is decoded as fast as it is analysed: the decode thread
@@ -37,6 +37,7 @@
 
 #include "clock.h"
 #include "events.h"
+#include "history.h"
 #include "log.h"
 #include "media.h"
 #include "stream.h"
@@ -61,9 +62,7 @@ struct stream {
 	int nfree;
 	stream_frame *mailbox;
 
-	/* cond ring: cond_frames+1 converted frames, newest at ring_head */
-	float *ring;
-	int ring_len, ring_fill, ring_head;
+	history *hist;           /* converted recent frames; NULL for single-frame models */
 
 	stream_stats st;         /* under lock */
 	int64_t last_frame_mono; /* 0 = none yet */
@@ -123,9 +122,8 @@ stream *stream_new(const cfg_stream *cfg, const stream_env *env)
 		s->free_[s->nfree++] = f;
 	}
 	if (ok && env->cond_frames > 0) {
-		s->ring_len = env->cond_frames + 1;
-		s->ring = malloc(sizeof(float) * s->frame_floats * s->ring_len);
-		ok = s->ring != NULL;
+		s->hist = history_new(env->cond_frames, env->cond_interval, s->frame_floats);
+		ok = s->hist != NULL;
 	}
 	s->st.state = STREAM_CONNECTING;
 	s->st.last_frame_age_s = -1;
@@ -146,7 +144,7 @@ void stream_destroy(stream **ps)
 		free(s->slots[i].cond);
 		av_frame_free(&s->slots[i].src);
 	}
-	free(s->ring);
+	history_destroy(&s->hist);
 	free(s->cfg.url);
 	pthread_mutex_destroy(&s->lock);
 	pthread_cond_destroy(&s->wake);
@@ -294,7 +292,9 @@ static int run_connection(stream *s, int64_t *frame_no, int *got_frame, int64_t 
 	int64_t corrupt_seen = 0;
 	const double nominal = lmd_media_fps(m) > 0 ? 1.0 / lmd_media_fps(m) : 0.04;
 	int rc;
-	s->ring_fill = 0;
+	int history_warned = 0;
+	if (s->hist)
+		history_reset(s->hist);
 
 	for (;;) {
 		lmd_frame_info fi;
@@ -362,21 +362,23 @@ static int run_connection(stream *s, int64_t *frame_no, int *got_frame, int64_t 
 
 		/* condition frames: every decoded frame goes into the ring */
 		float *cur = NULL;
-		if (s->ring) {
-			s->ring_head = (s->ring_head + 1) % s->ring_len;
-			cur = s->ring + (size_t)s->ring_head * s->frame_floats;
-			if (lmd_media_convert(m, cur) != LMD_OK) {
-				s->ring_fill = 0;
+		if (s->hist) {
+			if (!(cur = history_next(s->hist))) {
+				log_warn("stream %s: out of memory for the history frames", s->cfg.name);
+				history_reset(s->hist);
 				continue;
 			}
-			if (s->ring_fill < s->ring_len)
-				s->ring_fill++;
+			if (lmd_media_convert(m, cur) != LMD_OK) {
+				history_reset(s->hist);
+				continue;
+			}
+			history_push(s->hist, pts);
 		}
 		/* not enough history yet: checked first, so that a frame that
 		 * cannot be analysed does not use up an analysis slot (at 0.1 fps
 		 * on a looping 18 s clip, the first frame of each pass took the
 		 * slot and only one frame per pass was analysed) */
-		if (s->ring && s->ring_fill < s->ring_len)
+		if (s->hist && !history_ready(s->hist))
 			continue;
 		/* analysis rate, by presentation time (1 ms slack for rounding) */
 		double t = pts / 1e6;
@@ -398,13 +400,14 @@ static int run_connection(stream *s, int64_t *frame_no, int *got_frame, int64_t 
 			stream_release(s, f);
 			continue;
 		}
-		if (s->ring) {
-			/* previous cond_frames frames, oldest first */
-			int K = s->env.cond_frames;
-			for (int k = 0; k < K; k++) {
-				int idx = (s->ring_head - K + k + s->ring_len) % s->ring_len;
-				memcpy(f->cond + (size_t)k * s->frame_floats,
-				       s->ring + (size_t)idx * s->frame_floats, sizeof(float) * s->frame_floats);
+		if (s->hist) {
+			/* the model's history, oldest first */
+			double off = history_fill(s->hist, f->cond);
+			if (off > 0.5 * s->env.cond_interval && s->env.cond_interval > 0 && !history_warned) {
+				history_warned = 1;
+				log_warn("stream %s: the model wants frames %.3g s apart; the nearest this source "
+				         "(%.3g fps) has are %.3g s off, so scores may not match the calibration",
+				         s->cfg.name, s->env.cond_interval, lmd_media_fps(m), off);
 			}
 		}
 		av_frame_unref(f->src);

@@ -55,6 +55,7 @@ typedef struct {
 
 typedef struct {
 	int width, height, channels, cond_frames;   /* model input */
+	double cond_interval;                        /* model's history spacing, s (0: consecutive) */
 	double reconnect_min, reconnect_max;         /* seconds */
 	void (*ready)(void *arg);                    /* a frame was put in a mailbox */
 	void *ready_arg;

@@ -4,6 +4,7 @@
     make_model.py OUT.safetensors [--channels 1] [--cond 0] [--base 16]
                   [--mult 1,2] [--res 1] [--attn 1] [--groups 4]
                   [--frame 32x32] [--schedule linear] [--seed 0] [--fp16]
+                  [--cond-interval SECONDS]
 
 Weights are PyTorch's default initialisation, plus random perturbations of the
 GroupNorm affine parameters (their defaults 1/0 would hide errors in them).
@@ -26,7 +27,8 @@ def ints(s):
 
 
 def make(out, channels=1, cond=0, base=16, mult=(1, 2), res=1, attn=(1,), groups=4,
-         frame=(32, 32), schedule="linear", seed=0, fp16=False, name="test-random"):
+         frame=(32, 32), schedule="linear", seed=0, fp16=False, name="test-random",
+         cond_interval=None):
     torch.manual_seed(seed)
     model = unet.UNet(in_channels=channels, cond_frames=cond, base_channels=base,
                       channel_mult=list(mult), num_res_blocks=res, attn_levels=list(attn),
@@ -41,7 +43,7 @@ def make(out, channels=1, cond=0, base=16, mult=(1, 2), res=1, attn=(1,), groups
                channel_mult=list(mult), num_res_blocks=res, attn_levels=list(attn),
                groups=groups, timesteps=1000, schedule=schedule, beta_start=1e-4,
                beta_end=0.02, frame_height=frame[0], frame_width=frame[1],
-               train_size=frame[0])
+               train_size=frame[0], cond_interval=cond_interval)
     export.export_state(model.state_dict(), cfg, {"note": "random weights for tests"}, out, fp16=fp16)
     return model
 
@@ -60,10 +62,11 @@ def main():
     ap.add_argument("--schedule", default="linear")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--fp16", action="store_true")
+    ap.add_argument("--cond-interval", type=float, default=None)
     a = ap.parse_args()
     h, w = (int(v) for v in a.frame.lower().split("x"))
     make(a.out, a.channels, a.cond, a.base, a.mult, a.res, a.attn, a.groups, (h, w),
-         a.schedule, a.seed, a.fp16)
+         a.schedule, a.seed, a.fp16, cond_interval=a.cond_interval)
 
 
 if __name__ == "__main__":

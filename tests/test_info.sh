@@ -4,7 +4,8 @@
 # to it (threshold) and the sampler settings it scores with (the sidecar's
 # operating point, or the engine's defaults without one); a sidecar measured
 # on another model file is reported as not usable, with the reason, and the
-# defaults are shown; bad arguments and missing files are named errors.
+# defaults are shown; the shipped Ped2 model's history spacing and sidecar;
+# bad arguments and missing files are named errors.
 set -u
 cd "$(dirname "$0")/.."
 B=${B:-build}
@@ -45,6 +46,13 @@ printf '{"threshold": ' >"$d/m.safetensors.calib.json"
 out=$("$LMDD" info --model "$d/m.safetensors" 2>&1); rc=$?
 [ $rc -eq 0 ] && grep -q "^calibration: *not usable: .*$d/m.safetensors.calib.json" <<<"$out"
 check info_calibration_corrupt $? "rc=$rc $out"
+
+# the shipped Ped2 model: its history spacing, and a sidecar measured on
+# this very file (the CRC it names matches)
+out=$("$LMDD" info --model models/ucsd-ped2/model.safetensors 2>&1); rc=$?
+[ $rc -eq 0 ] && grep -q "^cond interval: *0.1 s" <<<"$out" &&
+	grep -q "^calibration: *models/ucsd-ped2/model.safetensors.calib.json: threshold" <<<"$out"
+check info_shipped_ped2 $? "rc=$rc $out"
 
 # errors: no model (64), a missing file named (66)
 "$LMDD" info >/dev/null 2>"$d/e1"; rc1=$?

@@ -252,6 +252,29 @@ TEST(bad_metadata)
 	expect_bad(h, dl, "frame_width", "missing key");
 }
 
+TEST(cond_interval)
+{
+	/* optional: absent reads as 0 (consecutive frames), a number in range
+	 * is kept, anything else is an error naming the key */
+	static const char *bad[] = { "-0.1", "0", "abc", "nan", "1e9", "0.1s" };
+	size_t dl;
+	lmd_model *m = NULL;
+	cJSON *h = valid_header(&dl, 0);
+	REQUIRE(parse(h, dl, 0, &m) == LMD_OK, "valid model rejected: %s", lmd_errmsg());
+	CHECK(lmd_model_get_info(m)->cond_interval == 0, "absent: %g", lmd_model_get_info(m)->cond_interval);
+	lmd_model_destroy(&m);
+	cJSON_AddStringToObject(cJSON_GetObjectItem(h, "__metadata__"), "cond_interval", "0.04");
+	REQUIRE(parse(h, dl, 0, &m) == LMD_OK, "cond_interval 0.04 rejected: %s", lmd_errmsg());
+	CHECK(lmd_model_get_info(m)->cond_interval == 0.04, "read %g", lmd_model_get_info(m)->cond_interval);
+	lmd_model_destroy(&m);
+	cJSON_Delete(h);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		h = valid_header(&dl, 0);
+		cJSON_AddStringToObject(cJSON_GetObjectItem(h, "__metadata__"), "cond_interval", bad[i]);
+		expect_bad(h, dl, "'cond_interval'", bad[i]);
+	}
+}
+
 TEST(file_errors)
 {
 	lmd_model *m = NULL;
@@ -418,6 +441,7 @@ int main(void)
 	RUN(bad_tensors);
 	RUN(nonfinite_weights);
 	RUN(bad_metadata);
+	RUN(cond_interval);
 	RUN(file_errors);
 	RUN(schedule_and_moves);
 	RUN(masks);

@@ -4,7 +4,8 @@
 # scored frame whose mean is the frame's score (checkerboard, 2 attempts, mean
 # pooling, median: each pixel is inpainted by exactly one of the two attempts
 # when the blocks tile the frame, so the median of the two attempt means is
-# the mean of the map), and bad arguments or an unwritable map file are
+# the mean of the map), a conditioned model's history is taken by time at
+# the model's interval, and bad arguments or an unwritable map file are
 # named errors with sysexits codes.
 set -u
 cd "$(dirname "$0")/.."
@@ -42,6 +43,40 @@ for (_, f, s), m in zip(every, maps):
     assert abs(float(m.mean(dtype=np.float64)) - float(s)) <= 1e-5 * float(s), (f, m.mean(), s)
 EOF
 check score_every_and_maps $? "rc=$rc $out $(cat "$d/err")"
+
+# a model conditioned on two previous frames takes them by time, at the
+# interval it was trained at (daemon/history.h): the same clip at 30 fps
+# (each 10 fps frame shown three times) gives every frame the history it has
+# at 10 fps, so its scores are the 10 fps scores, each three times. A model
+# that does not record its interval takes consecutive frames, whose history
+# at 30 fps is a third as far back: different scores.
+for iv in 0.1 none; do
+	/usr/bin/python3 tests/make_model.py "$d/cond-$iv.safetensors" --cond 2 --base 8 --attn "" \
+		--frame 32x48 $([ $iv = none ] || echo "--cond-interval $iv") >/dev/null
+done
+ffmpeg -v error -y -f lavfi -i "testsrc=s=96x64:r=10:d=1" -c:v ffv1 "$d/c10.mkv"
+ffmpeg -v error -y -i "$d/c10.mkv" -vf fps=30 -c:v ffv1 "$d/c30.mkv"
+for iv in 0.1 none; do
+	for r in 10 30; do
+		"$LMDD" score --model "$d/cond-$iv.safetensors" --backend cpu --steps 2 --reps 1 --format csv \
+			"$d/c$r.mkv" 2>>"$d/err" | tail -n +2 | cut -d, -f3 >"$d/s-$iv-$r"
+	done
+done
+/usr/bin/python3 - "$d" <<'EOF2'
+import sys
+d = sys.argv[1]
+s = {k: [float(x) for x in open(f"{d}/s-{k}")] for k in ("0.1-10", "0.1-30", "none-10", "none-30")}
+assert len(s["0.1-10"]) == 10 and len(s["0.1-30"]) == 30, {k: len(v) for k, v in s.items()}
+for j, v in enumerate(s["0.1-30"]):
+    ref = s["0.1-10"][j // 3]
+    assert abs(v - ref) <= 1e-6 * abs(ref), ("by time", j, v, ref)
+assert len(set(s["0.1-10"])) == 10, s["0.1-10"]  # the frames differ, so the scores do
+# the same weights (same seed): at the training rate both models see the same history
+assert all(abs(a - b) <= 1e-6 * abs(b) for a, b in zip(s["none-10"], s["0.1-10"]))
+assert any(abs(s["none-30"][3 * i] - s["none-10"][i]) > 1e-6 * abs(s["none-10"][i]) for i in range(2, 10)), \
+    "consecutive frames at 30 fps gave the 10 fps scores"
+EOF2
+check score_history_by_time $? "$(cat "$d/err" | tail -5)"
 
 # bad --every is a usage error naming the value; an unwritable --maps is
 # EX_CANTCREAT naming the path, before any scoring

@@ -14,7 +14,9 @@ Sources (each a path given to train.py --data):
     and if it has neither, each sub-folder is searched the same way.
 
 A "clip" is a run of consecutive frames. Conditioning frames (--cond-frames K)
-are always the K predecessors of a frame within the same clip, oldest first.
+are always the K predecessors of a frame within the same clip, oldest first;
+for video sources their spacing in seconds (--every / frame rate) is recorded
+in the model (`cond_interval`) so that the daemon keeps it at any camera rate.
 
 Every leaf source (one video, one image folder, one idx file) is decoded once
 into a uint8 array (N, C, H, W) cached as <cache>/<stem>-<key>.npy, where key
@@ -82,18 +84,43 @@ def _need_ffmpeg():
             raise DataError(f"'{tool}' not found on PATH: install FFmpeg (apt-get install ffmpeg)")
 
 
-def _probe_size(path):
-    """(width, height) of the first video stream of path, via ffprobe."""
+def _probe(path, entries):
+    """ffprobe's fields (entries, comma-separated) of the first video stream
+    of path -> (dict, None), or (None, why) when it has no video stream."""
     _need_ffmpeg()
     r = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0",
-                        "-show_entries", "stream=width,height", "-of", "json", path],
+                        "-show_entries", "stream=" + entries, "-of", "json", path],
                        capture_output=True, text=True)
     try:
-        s = json.loads(r.stdout)["streams"][0]
-        return int(s["width"]), int(s["height"])
+        return json.loads(r.stdout)["streams"][0], None
     except (ValueError, KeyError, IndexError):
-        why = r.stderr.strip().splitlines()[-1] if r.stderr.strip() else "no video stream"
-        raise DataError(f"{path}: cannot read as video/image ({why})") from None
+        return None, r.stderr.strip().splitlines()[-1] if r.stderr.strip() else "no video stream"
+
+
+def _probe_size(path):
+    """(width, height) of the first video stream of path, via ffprobe."""
+    s, why = _probe(path, "width,height")
+    try:
+        return int(s["width"]), int(s["height"])
+    except (TypeError, ValueError, KeyError):
+        raise DataError(f"{path}: cannot read as video/image ({why or 'no size'})") from None
+
+
+def probe_rate(path):
+    """Frames per second of the first video stream of path (ffprobe's
+    avg_frame_rate, else r_frame_rate), or None when it has none."""
+    s, _ = _probe(path, "avg_frame_rate,r_frame_rate")
+    if s is None:
+        return None
+    for key in ("avg_frame_rate", "r_frame_rate"):
+        num, _, den = str(s.get(key, "0/0")).partition("/")
+        try:
+            fps = float(num) / float(den or 1)
+        except (ValueError, ZeroDivisionError):
+            continue
+        if 0 < fps < 10000:
+            return fps
+    return None
 
 
 def _ffmpeg_frames(path, opts, single_image=False):
@@ -303,12 +330,31 @@ class FrameSet:
                     clips.append(np.full(len(a), clip_id, np.int64))
                 arrays.append(a)
                 self.info.append({"path": path, "kind": kind, "frames": int(len(a))})
+                if kind == "video":
+                    self.info[-1]["fps"] = probe_rate(path)
+        self.every = opts.every
         self.frames = arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
         self.clips = np.concatenate(clips)
         self.channels, self.height, self.width = (int(s) for s in self.frames.shape[1:])
 
     def __len__(self):
         return len(self.frames)
+
+    def frame_interval(self):
+        """Seconds between consecutive training frames (--every / the videos'
+        frame rate): what a conditioned model's history means in time, for the
+        daemon to pick the same spacing from a camera at another rate
+        (daemon/history.h). None when a source is not a video or has no rate.
+        Videos at different rates give no one interval: DataError."""
+        if not self.info or any(i["kind"] != "video" or not i.get("fps") for i in self.info):
+            return None
+        lo = min(self.info, key=lambda i: i["fps"])
+        hi = max(self.info, key=lambda i: i["fps"])
+        if hi["fps"] > lo["fps"] * 1.01:
+            raise DataError(f"{hi['path']} runs at {hi['fps']:.4g} fps but {lo['path']} at "
+                            f"{lo['fps']:.4g} fps: a model conditioned on previous frames needs "
+                            f"one frame interval; train on videos of one rate")
+        return self.every / lo["fps"]
 
     def valid_indices(self, k):
         """Indices i whose K predecessors i-k..i-1 lie in the same clip."""

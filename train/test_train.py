@@ -47,9 +47,9 @@ def write_images(folder, n=6, size=(16, 16), sizes=None):
     return folder
 
 
-def write_video(path, size="32x24", seconds=1):
+def write_video(path, size="32x24", seconds=1, rate=10):
     subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i",
-                    f"testsrc=size={size}:rate=10", "-t", str(seconds), "-pix_fmt", "yuv420p",
+                    f"testsrc=size={size}:rate={rate}", "-t", str(seconds), "-pix_fmt", "yuv420p",
                     "-c:v", "mjpeg", str(path)], check=True)
     return path
 
@@ -208,6 +208,7 @@ def test_resume_matches_uninterrupted(tmp_path):
     assert np.allclose(resumed["losses"], full["losses"], rtol=1e-5, atol=1e-7)
     _, meta = export.load_safetensors(str(tmp_path / "b" / "model.safetensors"))
     assert meta["cond_frames"] == "2" and meta["frame_width"] == "32" and meta["train_size"] == "16"
+    assert meta["cond_interval"] == "0.1"  # 10 fps, every frame: the daemon's history spacing
     # a fresh run over an existing checkpoint is refused
     expect_exit(lambda: train.run(common + ["--out", str(tmp_path / "b"), "--max-steps", "1"]),
                 "--resume")
@@ -229,6 +230,7 @@ def test_idx_and_clips(tmp_path):
     fs = data.FrameSet([str(vids)], data.DecodeOptions(size=(16, 16), every=2), str(tmp_path / "c"))
     assert len(fs) == 6 and fs.frames.shape[2:] == (16, 16)
     assert list(fs.valid_indices(1)) == [1, 2, 4, 5]
+    assert abs(fs.frame_interval() - 0.2) < 1e-9  # 10 fps, every 2nd frame
     x0, cond = data.BatchSampler(fs, 8, True, 2).sample(5, torch.Generator().manual_seed(1))
     assert x0.shape == (5, 1, 8, 8) and cond.shape == (5, 2, 8, 8)
     assert x0.min() >= -1 and x0.max() <= 1
@@ -249,6 +251,17 @@ def test_bad_inputs(tmp_path):
     expect_error(lambda: data.FrameSet([str(mixed)], opts, cache), mixed / "img02.png", "--size")
     fs = data.FrameSet([str(mixed)], data.DecodeOptions(size=(16, 16)), cache)
     assert fs.frames.shape == (3, 1, 16, 16)
+    assert fs.frame_interval() is None  # images carry no frame rate
+    # a conditioned model needs one frame interval: videos at two rates are refused
+    rates = tmp_path / "rates"
+    rates.mkdir()
+    write_video(rates / "a.mkv", seconds=0.5, rate=10)
+    write_video(rates / "b.mkv", seconds=0.5, rate=25)
+    fs = data.FrameSet([str(rates)], opts, cache)
+    expect_error(fs.frame_interval, rates / "b.mkv", "10 fps")
+    expect_error(lambda: train.run(["--data", str(rates), "--cond-frames", "1", "--crop", "16",
+                                    "--cache-dir", cache, "--out", str(tmp_path / "r"),
+                                    "--max-steps", "1"] + TINY), "one frame interval")
     badidx = tmp_path / "x-idx3-ubyte"
     badidx.write_bytes(b"\1\2\3\4" * 8)
     expect_error(lambda: data.FrameSet([str(badidx)], opts, cache), badidx, "magic")

@@ -213,7 +213,8 @@ def model_cfg(a, fs):
             "num_res_blocks": a.num_res_blocks, "attn_levels": list(a.attn_levels),
             "groups": a.groups, "dropout": a.dropout, "timesteps": a.timesteps,
             "schedule": a.schedule, "beta_start": a.beta_start, "beta_end": a.beta_end,
-            "frame_height": fs.height, "frame_width": fs.width, "train_size": crop}
+            "frame_height": fs.height, "frame_width": fs.width, "train_size": crop,
+            "cond_interval": fs.frame_interval() if a.cond_frames else None}
 
 
 def check_cfg(a, fs):
@@ -323,8 +324,10 @@ def run(argv=None):
     check_cfg(a, fs)
     sampler = data.BatchSampler(fs, a.crop, a.flip, a.cond_frames)
     cfg = model_cfg(a, fs)
-    if ck is not None and ck["cfg"] != cfg:
-        raise SystemExit(f"error: data no longer matches the checkpoint ({ck['cfg']} vs {cfg})")
+    if ck is not None:
+        old = {"cond_interval": cfg["cond_interval"], **ck["cfg"]}  # older checkpoints lack it
+        if old != cfg:
+            raise SystemExit(f"error: data no longer matches the checkpoint ({ck['cfg']} vs {cfg})")
 
     torch.manual_seed(a.seed)
     model = unet.UNet(cfg["in_channels"], cfg["cond_frames"], cfg["base_channels"],
