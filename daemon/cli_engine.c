@@ -188,11 +188,20 @@ typedef struct {
 	int64_t frame;
 } frame_tag;
 
-/* one frame's duration in microseconds, for frames without a time stamp */
-static int64_t frame_us(const lmd_media *m)
+int cli_history_add(history *h, const lmd_media *m, const float *frame, size_t n, int64_t pts,
+                    int64_t *last_pts)
 {
-	double fps = lmd_media_fps(m);
-	return fps > 0 ? (int64_t)(1e6 / fps + 0.5) : 40000;
+	float *slot = history_next(h);
+	if (!slot)
+		return -1;
+	memcpy(slot, frame, sizeof(float) * n);
+	if (pts == INT64_MIN || (*last_pts != INT64_MIN && pts <= *last_pts)) {
+		double fps = lmd_media_fps(m);   /* no usable time stamp: one frame on */
+		pts = *last_pts == INT64_MIN ? 0 : *last_pts + (fps > 0 ? (int64_t)(1e6 / fps + 0.5) : 40000);
+	}
+	*last_pts = pts;
+	history_push(h, pts);
+	return 0;
 }
 
 int cli_score_inputs(const cli_engine_opts *o, cli_engine *ce, char **inputs, int n,
@@ -200,7 +209,6 @@ int cli_score_inputs(const cli_engine_opts *o, cli_engine *ce, char **inputs, in
 {
 	size_t img = (size_t)ce->C * ce->W * ce->H, hw = (size_t)ce->W * ce->H;
 	int nb = o->batch, rc = 0, count = 0;
-	const int64_t first = o->skip_context ? ce->K : 0; /* frames before it are history only */
 	float *imgs = malloc(sizeof(float) * img * nb), *cond = NULL;
 	history *hist = ce->K ? history_new(ce->K, ce->interval, img) : NULL; /* recent frames (history.h) */
 	float *scores = malloc(sizeof(float) * nb);
@@ -217,6 +225,7 @@ int cli_score_inputs(const cli_engine_opts *o, cli_engine *ce, char **inputs, in
 	for (int in = 0; in <= n && !rc; in++) {
 		lmd_media *m = NULL;
 		int64_t k = 0, last_pts = INT64_MIN;
+		int64_t first = o->skip_context && ce->K ? -1 : 0; /* frames before it are history only */
 		if (hist)
 			history_reset(hist);   /* a new input is a new scene */
 		lmd_err e = LMD_OK;
@@ -246,21 +255,16 @@ int cli_score_inputs(const cli_engine_opts *o, cli_engine *ce, char **inputs, in
 					/* history by time; the first frames of an input stand in
 					 * for the frames before it (a clip's frame 0 is its own
 					 * history) */
-					float *slot = history_next(hist);
-					if (!slot) {
+					if (cli_history_add(hist, m, cur, img, fi.pts_us, &last_pts)) {
 						fprintf(stderr, "lmdd: out of memory\n");
 						rc = EX_OSERR;
 						break;
 					}
-					memcpy(slot, cur, sizeof(float) * img);
-					int64_t pts = fi.pts_us;
-					if (pts == INT64_MIN || (last_pts != INT64_MIN && pts <= last_pts))
-						pts = last_pts == INT64_MIN ? 0 : last_pts + frame_us(m);
-					last_pts = pts;
-					history_push(hist, pts);
 					history_fill(hist, cond + (size_t)count * ce->K * img);
 				}
-				if (k >= first && (k - first) % o->every == 0) {
+				if (first < 0 && history_ready(hist))
+					first = k;   /* the first frame with all of its history */
+				if (first >= 0 && k >= first && (k - first) % o->every == 0) {
 					tags[count].input = inputs[in];
 					tags[count].frame = k;
 					count++;

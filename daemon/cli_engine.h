@@ -10,7 +10,9 @@
 #ifndef LMD_CLI_ENGINE_H
 #define LMD_CLI_ENGINE_H
 #include <stdint.h>
+#include "history.h"
 #include "lmd.h"
+#include "media.h"
 
 typedef struct {
 	const char *model;
@@ -23,9 +25,10 @@ typedef struct {
 	int quiet;
 	/* which decoded frames cli_score_inputs scores (the rest are decoded
 	 * only, as conditioning history): every `every`-th (default 1), and with
-	 * skip_context not the first K frames of an input, whose history would
-	 * be the frame itself repeated (calibration: a model that is shown the
-	 * answer scores too low) */
+	 * skip_context none before the first whose history the input holds
+	 * (history_ready: K frames, or K intervals of time), as the daemon does;
+	 * those would see the first frame repeated as history (calibration: a
+	 * model that is shown the answer scores too low) */
 	int every, skip_context;
 	/* sampler keys given on the command line: bit i = config_sampler_keys[i]
 	 * (what a calibration sidecar may not fill in, as for the daemon) */
@@ -54,6 +57,13 @@ typedef struct {
 int cli_engine_open(const cli_engine_opts *o, cli_engine *ce);
 void cli_engine_close(cli_engine *ce);
 
+/* A decoded frame (n floats) into a conditioned model's history ring
+ * (history.h) with its time stamp; frames without one (INT64_MIN), or with
+ * one not after the last (*last_pts, INT64_MIN at the start of an input),
+ * count one frame of the media's rate on. -1 when out of memory. */
+int cli_history_add(history *h, const lmd_media *m, const float *frame, size_t n,
+                    int64_t pts, int64_t *last_pts);
+
 /* Called once per scored frame; return nonzero to stop. */
 typedef int (*cli_frame_fn)(void *ctx, const char *input, int64_t frame, float score,
                             const float *map, const float *image, const float *recon);
@@ -62,8 +72,8 @@ typedef int (*cli_frame_fn)(void *ctx, const char *input, int64_t frame, float s
  * Decode every frame of every input, score in batches, call fn in order.
  * maps/recon: also compute them (slower to copy, same engine work).
  * For models with conditioning frames the previous frames of the same input
- * are passed (the first frame is repeated at the start of each input, unless
- * o->skip_context). Frame numbers passed to fn count every decoded frame.
+ * are passed, taken by time (history.h; at the start of each input the
+ * first frame stands in for earlier ones, unless o->skip_context). Frame numbers passed to fn count every decoded frame.
  * Returns 0 or a sysexits code (the error already printed).
  */
 int cli_score_inputs(const cli_engine_opts *o, cli_engine *ce, char **inputs, int n,

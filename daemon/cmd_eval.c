@@ -421,7 +421,7 @@ static int score_video_subset(eval_run *R, const dataset *d, const lmd_params *p
 	size_t img = (size_t)C * H * W, hw = (size_t)H * W;
 	float *imgs = malloc(sizeof(float) * img * nb), *cur = malloc(sizeof(float) * img);
 	float *cond = K ? malloc(sizeof(float) * img * K * nb) : NULL;
-	float *hist = K ? malloc(sizeof(float) * img * K) : NULL;
+	history *hist = K ? history_new(K, ce->interval, img) : NULL; /* by time, as the daemon */
 	float *scores = malloc(sizeof(float) * nb), *maps = malloc(sizeof(float) * hw * nb);
 	float *recon = malloc(sizeof(float) * img * nb);
 	int *tc = malloc(sizeof(int) * nb), *tk = malloc(sizeof(int) * nb);
@@ -432,6 +432,9 @@ static int score_video_subset(eval_run *R, const dataset *d, const lmd_params *p
 	}
 	for (int c = 0; c <= d->L->nclips && !rc; c++) {
 		lmd_media *m = NULL;
+		int64_t last_pts = INT64_MIN;
+		if (hist)
+			history_reset(hist);   /* each clip its own scene */
 		if (c < d->L->nclips) {
 			lmd_media_opts mo = { .width = W, .height = H, .channels = C, .timeout_ms = 30000 };
 			if (lmd_media_open(d->paths[c], &mo, &m)) {
@@ -452,14 +455,13 @@ static int score_video_subset(eval_run *R, const dataset *d, const lmd_params *p
 				}
 				if (!e) {
 					decoded[c] = k + 1;
-					if (K) { /* the K previous frames of this clip, the first repeated at the start */
-						if (k == 0)
-							for (int f = 0; f < K; f++)
-								memcpy(hist + (size_t)f * img, cur, sizeof(float) * img);
-						if (sel)
-							memcpy(cond + (size_t)count * K * img, hist, sizeof(float) * img * K);
-						memmove(hist, hist + img, sizeof(float) * img * (K - 1));
-						memcpy(hist + (size_t)(K - 1) * img, cur, sizeof(float) * img);
+					if (K) { /* this clip's history (its first frame stands in for the frames before it) */
+						if (cli_history_add(hist, m, cur, img, fi.pts_us, &last_pts)) {
+							fprintf(stderr, "\nlmdd eval: out of memory\n");
+							rc = EX_OSERR;
+						} else if (sel) {
+							history_fill(hist, cond + (size_t)count * K * img);
+						}
 					}
 					if (sel) {
 						memcpy(imgs + (size_t)count * img, cur, sizeof(float) * img);
@@ -505,7 +507,7 @@ out:
 	free(imgs);
 	free(cur);
 	free(cond);
-	free(hist);
+	history_destroy(&hist);
 	free(scores);
 	free(maps);
 	free(recon);

@@ -146,6 +146,13 @@ if /usr/bin/python3 tests/make_model.py "$d/cond2.safetensors" --cond 2 --base 8
 	out=$("$LMDD" calibrate --model "$d/cond2.safetensors" --backend cpu --steps 2 --out "$d/c2.calib.json" "$d/cal.mkv" 2>&1); rc=$?
 	[ $rc -eq 0 ] && grep -q "calibrate: 4 frames scored" <<<"$out"
 	check calibrate_cond_skips_history $? "rc=$rc $out"
+	# the same model with a 0.2 s history spacing: 0.4 s of a 10 fps input is
+	# history only (frames 0..3), 2 scored
+	/usr/bin/python3 tests/make_model.py "$d/cond2i.safetensors" --cond 2 --base 8 --mult 1,2 --attn "" \
+		--groups 4 --frame 64x96 --cond-interval 0.2 >/dev/null 2>&1
+	out=$("$LMDD" calibrate --model "$d/cond2i.safetensors" --backend cpu --steps 2 --out "$d/c2i.calib.json" "$d/cal.mkv" 2>&1); rc=$?
+	[ $rc -eq 0 ] && grep -q "calibrate: 2 frames scored" <<<"$out"
+	check calibrate_cond_skips_history_by_time $? "rc=$rc $out"
 	ffmpeg -v error -y -i "$d/cal.mkv" -frames:v 2 "$d/still-%d.png"
 	out=$("$LMDD" calibrate --model "$d/cond2.safetensors" --backend cpu --steps 2 --out "$d/c3.calib.json" "$d/still-1.png" "$d/still-2.png" 2>&1); rc=$?
 	[ $rc -eq 65 ] && grep -q "give videos, not single images" <<<"$out" && [ ! -e "$d/c3.calib.json" ]

@@ -10,6 +10,8 @@
 #                     gives the same scores as the daemon's every-frame path
 #                     (cli_score_inputs) for the frames both score (--batch 1:
 #                     the noise is per batch slot)
+#   eval_video_paths_cond  the same for a model conditioned on 2 frames 0.2 s
+#                     apart: both loops take the history by time
 #   eval_sweep        --sweep-only --sweep-factors pool,reps: one row per value
 #                     of those two factors (and the base), each distinct
 #                     setting scored once (rows with the base's parameters
@@ -106,6 +108,22 @@ else
 		fi
 	else
 		fail eval_video_paths "lmdd eval failed: $(tail -2 "$T/v1.err" "$T/v2.err")"
+	fi
+	"$PY" tests/make_model.py "$T/c.safetensors" --cond 2 --cond-interval 0.2 --base 8 --mult 1 --attn "" \
+		--groups 2 --frame 32x32 >/dev/null 2>&1
+	V=(--suite ped2 --ped2-model "$T/c.safetensors" --ped2-data "$d" "${FAST[@]}" --batch 1 --no-plots)
+	if "$LMDD" eval "${V[@]}" --out "$T/c1" >/dev/null 2>"$T/c1.err" &&
+		"$LMDD" eval "${V[@]}" --stride 2 --out "$T/c2" >/dev/null 2>"$T/c2.err"; then
+		a=$(awk -F, 'NR > 1 && $2 % 2 == 0 { print $1, $2, $3, $4 }' "$T/c1/scores-ped2.csv")
+		b=$(awk -F, 'NR > 1 { print $1, $2, $3, $4 }' "$T/c2/scores-ped2.csv")
+		n1=$(($(wc -l <"$T/c1/scores-ped2.csv") - 1))
+		if [ "$n1" -eq 12 ] && [ -n "$a" ] && [ "$a" = "$b" ]; then
+			pass eval_video_paths_cond
+		else
+			fail eval_video_paths_cond "every-frame ($n1 rows) and stride-2 scores differ: [$a] vs [$b]"
+		fi
+	else
+		fail eval_video_paths_cond "lmdd eval failed: $(tail -2 "$T/c1.err" "$T/c2.err")"
 	fi
 fi
 
