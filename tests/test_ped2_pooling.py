@@ -48,6 +48,13 @@ def test_moving_area():
     assert pp.moving_area(cur, cur) == 0
 
 
+def test_residual_fit():
+    area = np.array([np.nan, 0.1, 0.2, 0.4])
+    mean = np.array([9.0, 1.0 + 2 * 0.1, 1.0 + 2 * 0.2, 1.0 + 2 * 0.4])
+    a, b = pp.residual_fit(area, mean)
+    assert np.isclose(a, 1.0) and np.isclose(b, 2.0), (a, b)
+
+
 def test_tool_end_to_end():
     with tempfile.TemporaryDirectory() as d:
         for sub, names in (("test", ("01", "02")), ("train", ("01",))):
@@ -80,7 +87,8 @@ def test_tool_end_to_end():
         assert os.path.getsize(os.path.join(d, "w", "test.f32")) == 6 * 48 * 32 * 4
         # frames 3 and 6 of each clip have a predecessor; 01's two are normal
         assert "motion: 4 frames with a predecessor (2 normal)" in out, out
-        for name in ("moving area", "mean/area"):
+        assert "motion fit on training frames: mean = " in out, out
+        for name in ("moving area", "mean/area", "residual"):
             g = re.search(rf"motion {re.escape(name)} +AUROC global (\S+), per-clip min-max (\S+)", out)
             assert g and all(0 <= float(x) <= 1 for x in g.groups()), (name, out)
         # --reuse reads the maps and frame lists back, runs no engine, prints the same

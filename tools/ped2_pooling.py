@@ -24,7 +24,11 @@ than MOVE since the previous frame, decoded at the map's size), its
 correlation with the map's mean over the normal frames, and the AUROC of the
 moving area alone and of the map's mean divided by (moving area + 1e-3): the
 rebuild error per moving pixel. If the map only counted motion, the ratio
-would be at chance.
+would be at chance. And the residual: the map's mean minus the straight line
+a + b * area fitted (least squares) on the training frames, the error the
+model makes beyond what normal frames with that much motion get. Fitted on
+training clips only; a candidate for a live score (frame differences are
+cheap), if it ranked better.
 
 mu uses training clips only (the frames the model was trained on: Ped2 has
 no other normal footage, as for calibration). Frame 0 of a clip is scored
@@ -115,6 +119,16 @@ def motion(rows, hw):
     return np.array(out)
 
 
+def residual_fit(area, mean):
+    """(a, b) of the least-squares line mean ~ a + b * area over the frames
+    with an area (not nan)."""
+    ok = ~np.isnan(area)
+    if ok.sum() < 2:
+        sys.exit("ped2_pooling: fewer than two training frames with a predecessor: no fit")
+    b, a = np.polyfit(area[ok], mean[ok], 1)
+    return a, b
+
+
 def variants(test, train):
     mu = train.mean(0)
     mu = mu + 0.1 * mu.mean()
@@ -143,7 +157,8 @@ def main():
     os.makedirs(a.work, exist_ok=True)
     hw = frame_size(a.lmdd, a.model)
     rows, test = score(a.lmdd, a.model, tests, a.every, os.path.join(a.work, "test.f32"), extra, hw, a.reuse)
-    _, train = score(a.lmdd, a.model, trains, a.train_every, os.path.join(a.work, "train.f32"), extra, hw, a.reuse)
+    train_rows, train = score(a.lmdd, a.model, trains, a.train_every, os.path.join(a.work, "train.f32"),
+                              extra, hw, a.reuse)
     clip = np.array([os.path.splitext(os.path.basename(i))[0] for i, _, _ in rows])
     missing = [(c, k) for c, (_, k, _) in zip(clip, rows) if (c, k) not in labels]
     if missing:
@@ -164,7 +179,10 @@ def main():
         r = np.corrcoef(mean[normal], area[normal])[0, 1] if normal.sum() > 1 else np.nan
     print(f"motion: {has.sum()} frames with a predecessor ({normal.sum()} normal); on the normal ones "
           f"the map's mean correlates r = {r:.3f} with the moving area (> {MOVE} change)")
-    for name, s in (("moving area", area), ("mean/area", mean / (area + 1e-3))):
+    fa, fb = residual_fit(motion(train_rows, hw), train.mean((1, 2)))
+    print(f"motion fit on training frames: mean = {fa:.4g} + {fb:.4g} * area")
+    for name, s in (("moving area", area), ("mean/area", mean / (area + 1e-3)),
+                    ("residual", mean - (fa + fb * area))):
         s, yy, cc = s[has], y[has], clip[has]
         print(f"motion {name:11s} AUROC global {auroc(yy, s):.4f}, per-clip min-max {auroc(yy, per_clip_minmax(s, cc)):.4f}")
 
