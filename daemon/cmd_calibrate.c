@@ -20,8 +20,10 @@
  *
  * --every N scores every N-th frame of each input (minutes of footage at
  * seconds per frame on a CPU; neighbouring frames add little). With a model
- * conditioned on K previous frames, the first K frames of each input are
- * only history, as in the daemon: a frame whose history is itself repeated
+ * conditioned on K previous frames, the frames of each input before its
+ * history is held (K frames, or K of the model's intervals of time:
+ * history.h) are only history, as in the daemon: a frame whose history is
+ * itself repeated
  * scores near zero and would pull the threshold down. Such a model needs
  * videos (or sequences), not single images.
  */

@@ -9,7 +9,8 @@
  * Output: one line per frame: input, frame number, score.
  *
  * --every N scores frames 0, N, 2N... of each input (the others are decoded
- * as history for a model conditioned on previous frames). --maps FILE also
+ * as history for a model conditioned on previous frames, which takes them
+ * by time at its own interval, as the daemon does: history.h). --maps FILE also
  * writes each scored frame's distance map, in output order, as raw float32
  * (host byte order) W x H, row-major: what a pooling study needs without
  * paying the engine again (tools/ped2_pooling.py).
