@@ -260,11 +260,12 @@ int cli_score_inputs(const cli_engine_opts *o, cli_engine *ce, char **inputs, in
 						rc = EX_OSERR;
 						break;
 					}
-					history_fill(hist, cond + (size_t)count * ce->K * img);
 				}
 				if (first < 0 && history_ready(hist))
 					first = k;   /* the first frame with all of its history */
 				if (first >= 0 && k >= first && (k - first) % o->every == 0) {
+					if (hist)   /* only frames that are scored need theirs copied out */
+						history_fill(hist, cond + (size_t)count * ce->K * img);
 					tags[count].input = inputs[in];
 					tags[count].frame = k;
 					count++;

@@ -73,7 +73,8 @@ typedef int (*cli_frame_fn)(void *ctx, const char *input, int64_t frame, float s
  * maps/recon: also compute them (slower to copy, same engine work).
  * For models with conditioning frames the previous frames of the same input
  * are passed, taken by time (history.h; at the start of each input the
- * first frame stands in for earlier ones, unless o->skip_context). Frame numbers passed to fn count every decoded frame.
+ * first frame stands in for earlier ones, unless o->skip_context). Frame
+ * numbers passed to fn count every decoded frame.
  * Returns 0 or a sysexits code (the error already printed).
  */
 int cli_score_inputs(const cli_engine_opts *o, cli_engine *ce, char **inputs, int n,

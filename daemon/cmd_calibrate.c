@@ -23,8 +23,7 @@
  * conditioned on K previous frames, the frames of each input before its
  * history is held (K frames, or K of the model's intervals of time:
  * history.h) are only history, as in the daemon: a frame whose history is
- * itself repeated
- * scores near zero and would pull the threshold down. Such a model needs
+ * itself repeated scores near zero and would pull the threshold down. Such a model needs
  * videos (or sequences), not single images.
  */
 #include <math.h>

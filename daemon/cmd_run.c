@@ -149,8 +149,8 @@ static stream *start_stream(run_state *r, const cfg_stream *cs)
 	const lmd_model_info *mi = lmd_model_get_info(r->v.model);
 	stream_env env = {
 		.width = mi->frame_width, .height = mi->frame_height, .channels = mi->channels,
-		.cond_frames = mi->cond_frames, .cond_interval = mi->cond_interval, .reconnect_min = r->cfg->reconnect_min,
-		.reconnect_max = r->cfg->reconnect_max, .ready = sched_wake, .ready_arg = r->sch,
+		.cond_frames = mi->cond_frames, .cond_interval = mi->cond_interval,
+		.reconnect_min = r->cfg->reconnect_min, .reconnect_max = r->cfg->reconnect_max, .ready = sched_wake, .ready_arg = r->sch,
 	};
 	stream *st = stream_new(cs, &env);
 	if (!st) {

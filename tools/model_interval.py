@@ -84,11 +84,12 @@ def main(argv):
     missing = [p for p, r in rates.items() if not r]
     if missing:
         sys.exit(f"model_interval: {missing[0]}: no frame rate (is the file there?)")
-    lo, hi = min(rates.values()), max(rates.values())
-    if hi > lo * 1.01:
-        sys.exit(f"model_interval: {path}: its videos run at {lo:g} to {hi:g} fps; no one interval")
     every = int((tr.get("decode") or {}).get("every") or 1)
-    interval = f"{every / lo:.6g}"
+    try:
+        interval = f"{data.frame_interval(rates, every):.6g}"
+    except data.DataError as e:
+        sys.exit(f"model_interval: {path}: {e}")
+    lo = min(rates.values())
     old_crc = crc32(path)
     md["cond_interval"] = interval
     write_header(path, header, raw[8 + n:])

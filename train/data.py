@@ -123,6 +123,19 @@ def probe_rate(path):
     return None
 
 
+def frame_interval(rates, every):
+    """Seconds between kept frames of videos at rates {path: fps} with every
+    every-th frame kept. Rates more than 1% apart give no one interval:
+    DataError naming the fastest and the slowest file."""
+    lo = min(rates, key=rates.get)
+    hi = max(rates, key=rates.get)
+    if rates[hi] > rates[lo] * 1.01:
+        raise DataError(f"{hi} runs at {rates[hi]:.4g} fps but {lo} at {rates[lo]:.4g} fps: a model "
+                        f"conditioned on previous frames needs one frame interval; train on videos "
+                        f"of one rate")
+    return every / rates[lo]
+
+
 def _ffmpeg_frames(path, opts, single_image=False):
     """Decode path with the ffmpeg CLI -> uint8 (N, C, H, W)."""
     _need_ffmpeg()
@@ -348,13 +361,7 @@ class FrameSet:
         Videos at different rates give no one interval: DataError."""
         if not self.info or any(i["kind"] != "video" or not i.get("fps") for i in self.info):
             return None
-        lo = min(self.info, key=lambda i: i["fps"])
-        hi = max(self.info, key=lambda i: i["fps"])
-        if hi["fps"] > lo["fps"] * 1.01:
-            raise DataError(f"{hi['path']} runs at {hi['fps']:.4g} fps but {lo['path']} at "
-                            f"{lo['fps']:.4g} fps: a model conditioned on previous frames needs "
-                            f"one frame interval; train on videos of one rate")
-        return self.every / lo["fps"]
+        return frame_interval({i["path"]: i["fps"] for i in self.info}, self.every)
 
     def valid_indices(self, k):
         """Indices i whose K predecessors i-k..i-1 lie in the same clip."""
