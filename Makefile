@@ -8,7 +8,7 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 PY      ?= /usr/bin/python3
 CC      ?= cc
-PKGS    := libavformat libavcodec libavutil libswscale libavdevice vulkan libzmq libsystemd inih libcjson
+PKGS    := libavformat libavcodec libavfilter libavutil libswscale libavdevice vulkan libzmq libsystemd inih libcjson
 
 ifeq ($(SAN),1)
 B       := build-san

@@ -34,6 +34,9 @@
  *    summary-<suite>.json, sweep-<suite>.{json,csv}, examples/ (PGM/PPM/PFM
  *    dumps), README.md (daemon/eval_report.c) and plots by
  *    tools/plot_eval.py (matplotlib) when /usr/bin/python3 has it.
+ *  - Ped2 also gets a model-free baseline on the same frames: motion speed
+ *    from FFmpeg's block motion estimation (daemon/motion.h), each clip
+ *    decoded once more at its source size (~6 ms per frame here).
  *  - CIs: 1000-resample percentile bootstrap from a fixed seed; stratified
  *    for images, by clip for Ped2 (frames of a clip are correlated).
  */
@@ -54,6 +57,7 @@
 #include "eval_report.h"
 #include "eval_util.h"
 #include "media.h"
+#include "motion.h"
 
 enum { SUITE_FM = 0, SUITE_MF, SUITE_PED2, NSUITES };
 
@@ -879,6 +883,81 @@ static int suite_load(const eval_run *R, int sweep, clipset *cs, dataset *d)
 	return 0;
 }
 
+/* ---- model-free baseline: motion speed (daemon/motion.c) on the same frames ---- */
+
+/* Adds "motion_speed" to j (or, on failure, says why on stderr): the speed of each frame the model scored (smp) that
+ * has a predecessor in its clip, scored as the model is (one global scale, and
+ * per-clip min-max), with the decode + estimate time per frame. Each clip is
+ * decoded again at its own size: the speed is measured on source pixels. */
+static int motion_baseline(const eval_run *R, const clipset *cs, const eval_samples *smp, cJSON *j)
+{
+	const eval_labels *L = &cs->L;
+	float *sp[EVAL_MAX_CLIPS] = { 0 };
+	eval_samples ms = { 0 };
+	lmd_media *m = NULL;
+	lmd_motion *mo = NULL;
+	int rc = 0;
+	int64_t frames = 0;
+	double t0 = eval_now();
+	for (int c = 0; c < L->nclips && !rc; c++) {
+		if (!(sp[c] = malloc(sizeof(float) * (size_t)(L->frames[c] ? L->frames[c] : 1)))) {
+			rc = EX_OSERR;
+			break;
+		}
+		for (int k = 0; k < L->frames[c]; k++)
+			sp[c][k] = -1;
+		lmd_media_opts op = { .channels = 1, .timeout_ms = 30000 };
+		if (lmd_media_open(cs->paths[c], &op, &m) || lmd_motion_new(&mo)) {
+			fprintf(stderr, "lmdd eval: motion baseline: %s\n", lmd_errmsg());
+			rc = EX_NOINPUT;
+			break;
+		}
+		for (int k = 0; k < L->frames[c]; k++) {
+			lmd_frame_info fi;
+			lmd_err e = lmd_media_read(m, NULL, &fi);
+			if (e && lmd_media_at_eof(m))
+				break;
+			if (!e)
+				e = lmd_motion_push(mo, lmd_media_last_frame(m), &sp[c][k]);
+			if (e) {
+				fprintf(stderr, "lmdd eval: motion baseline: %s, frame %d: %s\n", cs->paths[c], k, lmd_errmsg());
+				rc = cli_exit_code(e);
+				break;
+			}
+			frames++;
+		}
+		lmd_media_close(&m);
+		lmd_motion_destroy(&mo);
+	}
+	double wall = eval_now() - t0;
+	for (size_t i = 0; i < smp->n && !rc; i++) {
+		int c = smp->group[i], k = smp->item[i];
+		if (k < L->frames[c] && sp[c][k] >= 0 && eval_samples_add(&ms, sp[c][k], smp->label[i], c, k))
+			rc = EX_OSERR;
+	}
+	float *norm = rc ? NULL : malloc(sizeof(float) * (ms.n ? ms.n : 1));
+	if (!rc && (!norm || eval_minmax_by_group(ms.score, ms.group, ms.n, norm)))
+		rc = EX_OSERR;
+	if (!rc) {
+		cJSON *o = cJSON_AddObjectToObject(j, "motion_speed");
+		char how[256];
+		snprintf(how, sizeof how,
+		         "largest mean over %dx%d-block boxes of FFmpeg mestimate vector lengths (EPZS, %dx%d blocks), "
+		         "pixels per frame at the source size; no model",
+		         LMD_MOTION_BOX, LMD_MOTION_BOX, LMD_MOTION_BLOCK, LMD_MOTION_BLOCK);
+		cJSON_AddStringToObject(o, "method", how);
+		cJSON_AddNumberToObject(o, "frames", (double)ms.n);
+		cJSON_AddNumberToObject(o, "s_per_frame", frames ? wall / (double)frames : 0);
+		cJSON_AddItemToObject(o, "metrics", metrics_json(R->cfg, ms.score, ms.label, ms.group, ms.n, 1));
+		cJSON_AddItemToObject(o, "metrics_clip_minmax", metrics_json(R->cfg, norm, ms.label, ms.group, ms.n, 1));
+	}
+	free(norm);
+	eval_samples_free(&ms);
+	for (int c = 0; c < L->nclips; c++)
+		free(sp[c]);
+	return rc;
+}
+
 static int run_headline(eval_run *R, cJSON **summary)
 {
 	const eval_cfg *cfg = R->cfg;
@@ -961,6 +1040,8 @@ static int run_headline(eval_run *R, cJSON **summary)
 		cJSON *th = threshold_json(R, &R->o.p, &smp);
 		if (th)
 			cJSON_AddItemToObject(j, "threshold", th);
+		if (motion_baseline(R, &cs, &smp, j)) /* the model's rows stand without it */
+			fprintf(stderr, "lmdd eval: the no-model motion baseline is left out of this run\n");
 	}
 	cJSON *tg = cJSON_AddObjectToObject(j, "target");
 	cJSON_AddNumberToObject(tg, "auroc", suites[s].target);
@@ -1270,6 +1351,15 @@ static void print_totals(const cJSON *j)
 		       suite, k ? "-clipnorm" : "", a, NUM(m, "auroc_lo"), NUM(m, "auroc_hi"), NUM(m, "aupr"),
 		       NUM(m, "fpr95"), NUM(j, "nfe"), NUM(j, "s_per_image"), NUM(m, "n_in"), NUM(m, "n_out"),
 		       jstr(mo, "file"), NUM(mo, "training_steps"), cJSON_IsTrue(G(j, "full")) ? "" : " (subset)", status);
+	}
+	const cJSON *b = G(j, "motion_speed");
+	for (int k = 0; b && k < 2; k++) {
+		const cJSON *m = G(b, k ? "metrics_clip_minmax" : "metrics");
+		printf("%s-speed%s AUROC %.4f [%.4f, %.4f] AUPR %.4f FPR@95TPR %.4f NFE 0 %.3f s/img n %g/%g "
+		       "no model (motion speed, FFmpeg mestimate)%s; baseline\n",
+		       suite, k ? "-clipnorm" : "", NUM(m, "auroc"), NUM(m, "auroc_lo"), NUM(m, "auroc_hi"), NUM(m, "aupr"),
+		       NUM(m, "fpr95"), NUM(b, "s_per_frame"), NUM(m, "n_in"), NUM(m, "n_out"),
+		       cJSON_IsTrue(G(j, "full")) ? "" : " (subset)");
 	}
 #undef NUM
 #undef G

@@ -127,6 +127,21 @@ static void headline_row(FILE *f, const cJSON *j, const cJSON *m, const char *na
 	        num(m, "n_in"), num(m, "n_out"), auroc, aupr, fpr, num(j, "nfe"), num(j, "s_per_image"), tgt, st);
 }
 
+/* The model-free motion-speed baseline (cmd_eval.c, motion_baseline) on the
+ * same frames as the model's rows, less each clip's first: no target, it is
+ * the number the model has to beat. */
+static void baseline_row(FILE *f, const cJSON *j, const cJSON *m, const char *name)
+{
+	const cJSON *b = G(j, "motion_speed");
+	char auroc[96], aupr[96], fpr[96];
+	fmt_ci(auroc, sizeof auroc, m, "auroc");
+	fmt_ci(aupr, sizeof aupr, m, "aupr");
+	fmt_ci(fpr, sizeof fpr, m, "fpr95");
+	fprintf(f, "| %s | none: motion speed (FFmpeg `mestimate`) | %.0f / %.0f | %s | %s | %s | 0 | %.3f | — | "
+	           "baseline, for comparison |\n",
+	        name, num(m, "n_in"), num(m, "n_out"), auroc, aupr, fpr, num(b, "s_per_frame"));
+}
+
 static void sweep_section(FILE *f, const cJSON *sw)
 {
 	char base[512], model[4400];
@@ -240,6 +255,13 @@ int eval_write_report(const char *outdir, const char *const *suites, int nsuites
 				snprintf(n2, sizeof n2, "%s — per-clip min-max normalised", str(j, "title"));
 				headline_row(f, j, G(j, "metrics"), n1, 1);
 				headline_row(f, j, G(j, "metrics_clip_minmax"), n2, 0);
+				const cJSON *b = G(j, "motion_speed");
+				if (b) {
+					snprintf(n1, sizeof n1, "%s — no model, one global scale", str(j, "title"));
+					snprintf(n2, sizeof n2, "%s — no model, per-clip min-max", str(j, "title"));
+					baseline_row(f, j, G(b, "metrics"), n1);
+					baseline_row(f, j, G(b, "metrics_clip_minmax"), n2);
+				}
 			} else {
 				headline_row(f, j, G(j, "metrics"), str(j, "title"), 1);
 			}
@@ -251,7 +273,9 @@ int eval_write_report(const char *outdir, const char *const *suites, int nsuites
 			fprintf(f, "\nThe global-scale Ped2 row is what a live daemon can do (one threshold for every "
 		           "clip); the per-clip min-max row rescales each test clip by its own minimum and maximum "
 		           "score, which needs the whole clip in advance — the common paper protocol, reported only "
-		           "for comparison.");
+		           "for comparison. The no-model rows score the same frames (less each clip's first, which "
+		           "has no predecessor) by the fastest object-sized patch of FFmpeg's block motion vectors "
+		           "(daemon/motion.h): the simple baseline a model for this scene has to beat.");
 		fprintf(f, "\ns/img is wall time per image on the device named below (including decoding for "
 		           "video); NFE/img is network evaluations per image (lmd_params_nfe).\n\n");
 	}

@@ -12,6 +12,9 @@
 #                     the noise is per batch slot)
 #   eval_video_paths_cond  the same for a model conditioned on 2 frames 0.2 s
 #                     apart: both loops take the history by time
+#   eval_motion_baseline  on two clips whose anomalous frames hold a sliding
+#                     square, the no-model motion-speed rows (daemon/motion.h)
+#                     score AUROC 1 over the frames that have a predecessor
 #   eval_sweep        --sweep-only --sweep-factors pool,reps: one row per value
 #                     of those two factors (and the base), each distinct
 #                     setting scored once (rows with the base's parameters
@@ -124,6 +127,36 @@ else
 		fi
 	else
 		fail eval_video_paths_cond "lmdd eval failed: $(tail -2 "$T/c1.err" "$T/c2.err")"
+	fi
+
+	# ---- eval_motion_baseline: two clips of a textured square on a textured
+	# background, still in frames 0-2 (normal) and sliding 4 or 8 px per frame
+	# in frames 3-5 (anomalous): the no-model speed rows rank every moving
+	# frame above every still one, over the 10 frames that have a predecessor
+	d="$T/moving"
+	mkdir -p "$d/test"
+	printf 'clip,frame,anomalous\n' >"$d/test-labels.csv"
+	for c in 1 2; do
+		ffmpeg -v error -y -f lavfi -i "nullsrc=s=64x48:r=10:d=0.6,format=gray,geq=lum='mod(X*37+Y*91+X*Y*13\,97)'" \
+			-f lavfi -i "nullsrc=s=24x24:r=10:d=0.6,format=gray,geq=lum='128+mod(X*X*7+Y*53+X*Y\,127)'" \
+			-filter_complex "[0][1]overlay=x='if(gte(n\,3)\,4+(n-2)*$((4 * c))\,4)':y=12:eval=frame,format=yuvj420p" \
+			-c:v mjpeg -q:v 2 "$d/test/0$c.mkv"
+		for k in 0 1 2 3 4 5; do echo "0$c,$k,$((k >= 3))" >>"$d/test-labels.csv"; done
+	done
+	V=(--suite ped2 --ped2-model "$T/m.safetensors" --ped2-data "$d" "${FAST[@]}" --batch 1 --no-plots)
+	if "$LMDD" eval "${V[@]}" --out "$T/mv" >"$T/mv.out" 2>"$T/mv.err"; then
+		got=$("$PY" -c 'import json, sys
+b = json.load(open(sys.argv[1]))["motion_speed"]
+print(b["frames"], b["metrics"]["n_in"], b["metrics"]["n_out"], b["metrics"]["auroc"], b["metrics_clip_minmax"]["auroc"])' \
+			"$T/mv/summary-ped2.json" 2>&1)
+		if [ "$got" = "10 4 6 1 1" ] && grep -q "^ped2-speed AUROC 1.0000" "$T/mv.out" &&
+			grep -q "no model, one global scale | none: motion speed" "$T/mv/README.md"; then
+			pass eval_motion_baseline
+		else
+			fail eval_motion_baseline "frames n_in n_out auroc auroc_clip: [$got], expected [10 4 6 1 1]; $(grep speed "$T/mv.out")"
+		fi
+	else
+		fail eval_motion_baseline "lmdd eval failed: $(tail -2 "$T/mv.err")"
 	fi
 fi
 

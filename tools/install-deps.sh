@@ -11,7 +11,7 @@ PKGS=(
 	# build
 	build-essential pkg-config clang libclang-rt-14-dev zlib1g-dev
 	# FFmpeg (decode, scale, devices, JPEG/PNG encode) and its CLI (tests, demo)
-	libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libavdevice-dev ffmpeg
+	libavformat-dev libavcodec-dev libavfilter-dev libavutil-dev libswscale-dev libavdevice-dev ffmpeg
 	# Vulkan backend: headers, shader compiler, a CPU driver (lavapipe), tools
 	libvulkan-dev glslc mesa-vulkan-drivers vulkan-tools vulkan-validationlayers
 	# CPU backend
