@@ -623,7 +623,8 @@ static int write_json(const char *path, cJSON *j)
 	return rc;
 }
 
-static int write_scores_csv(const eval_run *R, const dataset *d, const eval_samples *s, const float *norm)
+static int write_scores_csv(const eval_run *R, const dataset *d, const eval_samples *s, const float *norm,
+                            const float *speed)
 {
 	char path[4200], tmp[4300];
 	snprintf(path, sizeof path, "%s/scores-%s.csv", R->cfg->out, suites[R->suite].name);
@@ -632,15 +633,19 @@ static int write_scores_csv(const eval_run *R, const dataset *d, const eval_samp
 	if (!f)
 		return -1;
 	if (d->video)
-		fprintf(f, "clip,frame,label,score,score_clip_minmax\n");
+		fprintf(f, "clip,frame,label,score,score_clip_minmax,speed\n");
 	else
 		fprintf(f, "set,item,label,score\n");
 	const char *sets[2] = { R->suite == SUITE_FM ? "fashion-mnist-test" : "mnist-test",
 	                        R->suite == SUITE_FM ? "mnist-test" : "fashion-mnist-test" };
 	for (size_t i = 0; i < s->n; i++) {
-		if (d->video)
-			fprintf(f, "%s,%d,%d,%.9g,%.9g\n", d->L->clip[s->group[i]], s->item[i], s->label[i], s->score[i],
+		if (d->video) {
+			fprintf(f, "%s,%d,%d,%.9g,%.9g,", d->L->clip[s->group[i]], s->item[i], s->label[i], s->score[i],
 			        norm[i]);
+			if (speed && !isnan(speed[i]))
+				fprintf(f, "%.9g", speed[i]);
+			fputc('\n', f);
+		}
 		else
 			fprintf(f, "%s,%d,%d,%.9g\n", sets[s->group[i] ? 1 : 0], s->item[i], s->label[i], s->score[i]);
 	}
@@ -887,9 +892,10 @@ static int suite_load(const eval_run *R, int sweep, clipset *cs, dataset *d)
 
 /* Adds "motion_speed" to j (or, on failure, says why on stderr): the speed of each frame the model scored (smp) that
  * has a predecessor in its clip, scored as the model is (one global scale, and
- * per-clip min-max), with the decode + estimate time per frame. Each clip is
+ * per-clip min-max), with the decode + estimate time per frame; per[i] is
+ * sample i's speed (NAN: none), for the scores CSV. Each clip is
  * decoded again at its own size: the speed is measured on source pixels. */
-static int motion_baseline(const eval_run *R, const clipset *cs, const eval_samples *smp, cJSON *j)
+static int motion_baseline(const eval_run *R, const clipset *cs, const eval_samples *smp, cJSON *j, float *per)
 {
 	const eval_labels *L = &cs->L;
 	float *sp[EVAL_MAX_CLIPS] = { 0 };
@@ -932,7 +938,8 @@ static int motion_baseline(const eval_run *R, const clipset *cs, const eval_samp
 	double wall = eval_now() - t0;
 	for (size_t i = 0; i < smp->n && !rc; i++) {
 		int c = smp->group[i], k = smp->item[i];
-		if (k < L->frames[c] && sp[c][k] >= 0 && eval_samples_add(&ms, sp[c][k], smp->label[i], c, k))
+		per[i] = k < L->frames[c] && sp[c][k] >= 0 ? sp[c][k] : NAN;
+		if (!isnan(per[i]) && eval_samples_add(&ms, per[i], smp->label[i], c, k))
 			rc = EX_OSERR;
 	}
 	float *norm = rc ? NULL : malloc(sizeof(float) * (ms.n ? ms.n : 1));
@@ -993,7 +1000,7 @@ static int run_headline(eval_run *R, cJSON **summary)
 	if (rc)
 		goto out_s;
 
-	float *norm = NULL;
+	float *norm = NULL, *speed = NULL;
 	cJSON *j = base_summary(R, &R->o.p);
 	char sub[256];
 	describe_subset(cfg, s, sub, sizeof sub);
@@ -1040,7 +1047,15 @@ static int run_headline(eval_run *R, cJSON **summary)
 		cJSON *th = threshold_json(R, &R->o.p, &smp);
 		if (th)
 			cJSON_AddItemToObject(j, "threshold", th);
-		if (motion_baseline(R, &cs, &smp, j)) /* the model's rows stand without it */
+		if (!(speed = malloc(sizeof(float) * (smp.n ? smp.n : 1)))) {
+			rc = EX_OSERR;
+			free(norm);
+			cJSON_Delete(j);
+			goto out_s;
+		}
+		for (size_t i = 0; i < smp.n; i++)
+			speed[i] = NAN;
+		if (motion_baseline(R, &cs, &smp, j, speed)) /* the model's rows stand without it */
 			fprintf(stderr, "lmdd eval: the no-model motion baseline is left out of this run\n");
 	}
 	cJSON *tg = cJSON_AddObjectToObject(j, "target");
@@ -1049,11 +1064,12 @@ static int run_headline(eval_run *R, cJSON **summary)
 		cJSON_AddNumberToObject(tg, "max_nfe", suites[s].max_nfe);
 	snprintf(path, sizeof path, "scores-%s.csv", suites[s].name);
 	cJSON_AddStringToObject(j, "scores_csv", path);
-	if (write_scores_csv(R, &d, &smp, norm)) {
+	if (write_scores_csv(R, &d, &smp, norm, speed)) {
 		fprintf(stderr, "lmdd eval: cannot write %s/%s\n", cfg->out, path);
 		rc = EX_CANTCREAT;
 	}
 	free(norm);
+	free(speed);
 	*summary = j;
 out_s:
 	eval_samples_free(&smp);
