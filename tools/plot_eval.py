@@ -5,10 +5,12 @@
 
 Reads what `lmdd eval` wrote into RESULTS_DIR and writes PNGs next to it:
   roc.png                ROC curve of every evaluated suite (Ped2: global
-                         score scale and per-clip min-max normalised)
+                         score scale and per-clip min-max normalised, and
+                         the no-model motion-speed baseline when scored)
   ped2-timelines.png     per Ped2 test clip: score per frame, ground-truth
                          anomalous frames shaded, the calibrated threshold
-                         (from the model's .calib.json) when there is one
+                         (from the model's .calib.json) when there is one,
+                         and the baseline's speed on a right-hand axis
   sweep.png              AUROC (95% CI) vs NFE per image for the sweep
   examples-<suite>.png   example images: input, reconstruction (first
                          attempt) and per-pixel distance map, with the score
@@ -80,6 +82,12 @@ def plot_roc(out, sums):
             a = j[key]["auroc"]
             lab = f"{suite}{' ' + what if what else ''}: AUROC {a:.4f} ({step_note(j)}, {j['nfe']} NFE)"
             ax.plot(f, t, lw=1.5, ls="--" if col == "score_clip_minmax" else "-", label=lab)
+        b = j.get("motion_speed")
+        if b and rows and "speed" in rows[0]:
+            sel = [r for r in rows if r["speed"] != ""]
+            f, t = roc(np.array([float(r["speed"]) for r in sel]), np.array([int(r["label"]) for r in sel], float))
+            ax.plot(f, t, lw=1.2, ls=":", color="0.3",
+                    label=f"{suite} no model, motion speed: AUROC {b['metrics']['auroc']:.4f}")
     ax.plot([0, 1], [0, 1], color="0.7", lw=0.8)
     ax.set_xlabel("false positive rate")
     ax.set_ylabel("true positive rate")
@@ -123,6 +131,9 @@ def plot_timelines(out, j):
     smax = max(float(r["score"]) for r in rows)
     if thr:
         smax = max(smax, thr["value"])
+    vmax = 0.0  # the no-model baseline's speed, one scale for every clip
+    if rows and "speed" in rows[0]:
+        vmax = max([float(r["speed"]) for r in rows if r["speed"] != ""] or [0.0])
     for i, c in enumerate(clips):
         ax = axes[i // ncol][i % ncol]
         cr = [r for r in rows if r["clip"] == c]
@@ -132,6 +143,12 @@ def plot_timelines(out, j):
         for a, b in spans([k for k, _ in g], [l for _, l in g]):
             ax.axvspan(a - 0.5, b - 0.5, color="tab:red", alpha=0.15, lw=0)
         ax.plot(fr, sc, ".-", ms=3, lw=0.8, color="tab:blue")
+        if vmax > 0:
+            sp = [(int(r["frame"]), float(r["speed"])) for r in cr if r["speed"] != ""]
+            tw = ax.twinx()
+            tw.plot([k for k, _ in sp], [v for _, v in sp], lw=0.7, color="0.45")
+            tw.set_ylim(0, 1.05 * vmax)
+            tw.tick_params(labelsize=6, colors="0.45")
         if thr:
             ax.axhline(thr["value"], color="k", ls="--", lw=0.8)
         ax.set_ylim(smin - 0.05 * (smax - smin), smax + 0.05 * (smax - smin) + 1e-12)
@@ -146,7 +163,9 @@ def plot_timelines(out, j):
             note += " (calibrated under other sampler parameters)"
     else:
         note += "; no calibration file, no threshold"
-    fig.suptitle(f"UCSD Ped2 score per frame ({step_note(j)}, {j['nfe']} NFE) — {note}", fontsize=9)
+    if vmax > 0:
+        note += "; grey (right axis): speed, no model"
+    fig.suptitle(f"UCSD Ped2 score per frame ({step_note(j)}, {j['nfe']} NFE)\n{note}", fontsize=9)
     fig.tight_layout()
     fig.savefig(os.path.join(out, "ped2-timelines.png"), dpi=100)
     plt.close(fig)
