@@ -10,7 +10,7 @@ set -euo pipefail
 PKGS=(
 	# build
 	build-essential pkg-config clang libclang-rt-14-dev zlib1g-dev
-	# FFmpeg (decode, scale, devices, JPEG/PNG encode) and its CLI (tests, demo)
+	# FFmpeg (decode, scale, devices, JPEG/PNG encode, motion estimation) and its CLI (tests, demo)
 	libavformat-dev libavcodec-dev libavfilter-dev libavutil-dev libswscale-dev libavdevice-dev ffmpeg
 	# Vulkan backend: headers, shader compiler, a CPU driver (lavapipe), tools
 	libvulkan-dev glslc mesa-vulkan-drivers vulkan-tools vulkan-validationlayers
