@@ -935,6 +935,8 @@ static int motion_baseline(const eval_run *R, const clipset *cs, const eval_samp
 		lmd_media_close(&m);
 		lmd_motion_destroy(&mo);
 	}
+	lmd_media_close(&m); /* left open when the clip's lmd_motion_new failed */
+	lmd_motion_destroy(&mo);
 	double wall = eval_now() - t0;
 	for (size_t i = 0; i < smp->n && !rc; i++) {
 		int c = smp->group[i], k = smp->item[i];

@@ -19,7 +19,6 @@
 #include <libavfilter/buffersrc.h>
 #include <libavutil/frame.h>
 #include <libavutil/motion_vector.h>
-#include <libavutil/pixdesc.h>
 
 #include "err.h"
 #include "motion.h"
