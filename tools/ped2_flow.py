@@ -55,16 +55,16 @@ def speeds(path):
     return np.array(out)
 
 
-def block_speeds(path):
-    """as speeds(), from mestimate's backward block vectors (one per 8x8 block);
-    a frame the filter leaves without vectors (the last, it waits for a next
-    one) is scored 0 and counted."""
+def block_vectors(path, tool="ped2_flow"):
+    """mestimate's backward block vectors (one per 8x8 block) of each frame from
+    the 2nd: a list of [2, h/8, w/8] arrays (dx, dy, pixels), and the clip's
+    frame count. The filter leaves the last frame without vectors (it waits for
+    a next one), so the list can be shorter than frames - 1."""
     try:
         import av
     except ImportError:
-        sys.exit("ped2_flow: --motion mestimate needs PyAV: apt-get install python3-av")
+        sys.exit(f"{tool}: --motion mestimate needs PyAV: apt-get install python3-av")
     av.logging.set_level(av.logging.ERROR)
-    box = lambda m: [cv2.blur(m, (b, b), borderType=cv2.BORDER_REFLECT).max() for b in BLOCK_BOXES]
     with av.open(path) as c:
         st = c.streams.video[0]
         g = av.filter.Graph()
@@ -87,12 +87,22 @@ def block_speeds(path):
                     continue
                 a = mv.to_ndarray()
                 a = a[a["source"] == -1]
-                m = np.zeros((fr.height // BLOCK, fr.width // BLOCK), np.float32)
-                m[(a["dst_y"] - BLOCK // 2) // BLOCK, (a["dst_x"] - BLOCK // 2) // BLOCK] = \
-                    np.hypot(a["src_x"] - a["dst_x"], a["src_y"] - a["dst_y"])
-                out.append(box(m))
+                m = np.zeros((2, fr.height // BLOCK, fr.width // BLOCK), np.float32)
+                yy, xx = (a["dst_y"] - BLOCK // 2) // BLOCK, (a["dst_x"] - BLOCK // 2) // BLOCK
+                m[0, yy, xx] = a["src_x"] - a["dst_x"]
+                m[1, yy, xx] = a["src_y"] - a["dst_y"]
+                out.append(m)
+    assert len(out) <= n - 1, path
+    return out, n
+
+
+def block_speeds(path):
+    """as speeds(), from mestimate's block vectors (block_vectors()); a frame
+    the filter leaves without vectors is scored 0 and counted."""
+    vec, n = block_vectors(path)
+    box = lambda m: [cv2.blur(m, (b, b), borderType=cv2.BORDER_REFLECT).max() for b in BLOCK_BOXES]
+    out = [box(np.hypot(v[0], v[1])) for v in vec]
     missing = n - 1 - len(out)
-    assert missing >= 0, path
     block_speeds.missing += missing
     return np.array(out + [[0.0] * len(BLOCK_BOXES)] * missing)
 
