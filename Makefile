@@ -14,9 +14,12 @@ ifeq ($(SAN),1)
 B       := build-san
 SANFL   := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 OPT     := -O1 -g
+# drivers stay mapped for LeakSanitizer (tests/san_dlclose.c)
+SANOBJ  := $(B)/tests/san_dlclose.o
 else
 B       := build
 SANFL   :=
+SANOBJ  :=
 OPT     := -O2 -g
 endif
 
@@ -58,12 +61,12 @@ $(B)/%.o: %.c $(B)/shaders.h $(wildcard compute/*.h daemon/*.h)
 $(B)/libcompute.a: $(COMPUTE_OBJ)
 	ar rcs $@ $^
 
-$(B)/lmdd: $(DAEMON_OBJ) $(B)/libcompute.a
+$(B)/lmdd: $(DAEMON_OBJ) $(B)/libcompute.a $(SANOBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(B)/tests/%: tests/%.c $(B)/libcompute.a $(filter-out $(B)/daemon/lmdd.o,$(DAEMON_OBJ)) tests/check.h
+$(B)/tests/%: tests/%.c $(B)/libcompute.a $(filter-out $(B)/daemon/lmdd.o,$(DAEMON_OBJ)) tests/check.h $(SANOBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests -o $@ $< $(filter-out $(B)/daemon/lmdd.o,$(DAEMON_OBJ)) $(B)/libcompute.a $(LDFLAGS) $(LDLIBS)
+	$(CC) $(CFLAGS) -Itests -o $@ $< $(filter-out $(B)/daemon/lmdd.o,$(DAEMON_OBJ)) $(B)/libcompute.a $(SANOBJ) $(LDFLAGS) $(LDLIBS)
 
 tests: $(TEST_BIN) $(TOOL_BIN) $(B)/lmdd
 
