@@ -32,7 +32,7 @@ import sys
 
 import numpy as np
 
-from ped2_framediff import auroc, decode, per_clip_minmax
+from ped2_framediff import auroc, decode, per_clip_minmax, read_labels
 
 try:
     import cv2
@@ -145,10 +145,7 @@ def main():
     train = np.concatenate([speeds(os.path.join(a.data, "train", f"{c:02d}.mkv"))[::3]
                             for c in range(1, 17)])
     scale = np.quantile(train, 0.99, axis=0)
-    labels = {}
-    with open(os.path.join(a.data, "test-labels.csv")) as f:
-        for r in csv.DictReader(f):
-            labels[(int(r["clip"]), int(r["frame"]))] = int(r["anomalous"])
+    labels = read_labels(a.data)
     lmd = {}
     if a.lmd:
         with open(a.lmd) as f:

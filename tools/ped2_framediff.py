@@ -70,15 +70,18 @@ def per_clip_minmax(s, clip):
     return n
 
 
+def read_labels(data):
+    """test-labels.csv as {(clip, frame): 0/1}; frame k is the k-th decoded frame."""
+    with open(os.path.join(data, "test-labels.csv")) as f:
+        return {(int(r["clip"]), int(r["frame"])): int(r["anomalous"]) for r in csv.DictReader(f)}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", default=os.path.join(os.path.dirname(__file__), "../../shared/data/ucsd-ped2"))
     ap.add_argument("--stride", type=int, default=1, help="score every K-th frame")
     a = ap.parse_args()
-    labels = {}
-    with open(os.path.join(a.data, "test-labels.csv")) as f:
-        for r in csv.DictReader(f):
-            labels[(int(r["clip"]), int(r["frame"]))] = int(r["anomalous"])
+    labels = read_labels(a.data)
     clips = sorted({c for c, _ in labels})
     y, mean, peak, clip_of = [], [], [], []
     for c in clips:

@@ -31,7 +31,6 @@ Needs numpy, torch, OpenCV (python3-opencv) and, for mestimate, PyAV
 (python3-av). About --budget (default 1800 s) plus 5 minutes on 2 cores.
 """
 import argparse
-import csv
 import os
 import sys
 import time
@@ -41,7 +40,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "train"))
 from ped2_flow import BLOCK as CELL, block_vectors, clip_ci  # noqa: E402
-from ped2_framediff import auroc, decode, per_clip_minmax  # noqa: E402
+from ped2_framediff import auroc, decode, per_clip_minmax, read_labels  # noqa: E402
 
 try:
     import cv2
@@ -167,10 +166,11 @@ def main():
 
     lens = z["test_len"]
     clip = np.repeat(np.arange(1, 13), lens)
-    lab = {}
-    with open(os.path.join(a.data, "test-labels.csv")) as f:
-        for r in csv.DictReader(f):
-            lab[(int(r["clip"]), int(r["frame"]))] = int(r["anomalous"])
+    lab = read_labels(a.data)
+    missing = [(c, k + 1) for c in range(1, 13) for k in range(lens[c - 1]) if (c, k + 1) not in lab]
+    if missing:
+        sys.exit(f"ped2_motion_lmd: clip {missing[0][0]:02d} frame {missing[0][1]}: "
+                 "no label in test-labels.csv")
     y = np.array([lab[(c, k + 1)] for c in range(1, 13) for k in range(lens[c - 1])])
     speed = np.hypot(z["test"][:, 0], z["test"][:, 1])
     log(f"{int((y == 0).sum())} normal, {int(y.sum())} anomalous frames")
