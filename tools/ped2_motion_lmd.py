@@ -86,18 +86,21 @@ def new_model():
                 attn_levels=(), groups=8)
 
 
-def train(tr, budget, log):
+def train(tr, budget, log, new=new_model, bs=32, field=True):
+    """an EMA copy of new() trained on tr ([n, C, h, w] in [0, 1]) for budget
+    seconds; mirror flips negate channel 0 when tr holds motion fields."""
     torch.manual_seed(0)
-    model, ema = new_model(), new_model()
+    model, ema = new(), new()
     ema.load_state_dict(model.state_dict())
     ab = torch.from_numpy(np.asarray(alpha_bars("linear", 1000), dtype=np.float32))
     opt = torch.optim.AdamW(model.parameters(), lr=2e-4)
-    t0, step, losses, bs = time.time(), 0, [], 32
+    t0, step, losses = time.time(), 0, []
     while time.time() - t0 < budget:
         x = tr[torch.randint(0, len(tr), (bs,))] * 2 - 1
         flip = torch.rand(bs) < 0.5
         x[flip] = x[flip].flip(-1)
-        x[flip, 0] = -x[flip, 0]     # a mirrored field moves the other way in x
+        if field:
+            x[flip, 0] = -x[flip, 0]     # a mirrored field moves the other way in x
         t = torch.randint(0, 1000, (bs,))
         e = torch.randn_like(x)
         a = ab[t].view(-1, 1, 1, 1)
