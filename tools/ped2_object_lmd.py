@@ -13,7 +13,7 @@ bicycle is 30 px wide at 360x240 but 15 at the model's 180x120, among a whole
 frame of pavement. Object-centric methods score each object on its own.
 
 How: mestimate's block vectors (FFmpeg, EPZS, 8x8 blocks, as daemon/motion.c
-gets them; tools/ped2_motion_lmd.py's cache) give each frame's speed per
+gets them; read by ped2_motion_lmd.fields_mestimate) give each frame's speed per
 block; the largest 5x5-block box means above 0.3 px, greedily with a 3-block
 suppression radius, up to 24 per frame, become 48x48-pixel windows of the
 native 360x240 frame (reflect-padded at the borders), scaled to 32x32. A
@@ -21,7 +21,8 @@ U-Net (train/unet.py: base 32, mult 1,2,2, one res block, no attention;
 ~1.06 M parameters) trains on every training frame's crops for a fixed wall
 time (batch 64, AdamW 2e-4, EMA 0.999, mirror flips), then
 train/lmd_ref.py inpaints each crop (DDIM --steps, two complementary
-checkerboards of --blocks x --blocks blocks, 8 px each by default, so every pixel is inpainted once).
+checkerboards of --blocks x --blocks blocks, 8 px each by default, so every
+pixel is inpainted once).
 A crop's score is the mean squared error of its rebuild; a frame's is its
 worst crop's (0 if nothing moves). Reported beside it, on the same frames:
 the speed box (5x5 blocks), and the two fused on training scales (each
@@ -194,11 +195,11 @@ def main():
     print("object LMD within each clip that has both kinds of frame: " + ", ".join(
         f"{c:02d} {auroc(y[clip == c], teo[clip == c]):.3f}" for c in range(1, 13)
         if 0 < y[clip == c].sum() < (clip == c).sum()))
-    thr = np.quantile(teo[y == 0], 0.95)
+    to, ts = np.quantile(teo[y == 0], 0.95), np.quantile(tes[y == 0], 0.95)
     print("anomalous frames below the normal frames' 95th percentile, per clip "
           "(object LMD / speed): " + ", ".join(
-              f"{c:02d} {(teo[(clip == c) & (y == 1)] < thr).mean():.2f}/"
-              f"{(tes[(clip == c) & (y == 1)] < np.quantile(tes[y == 0], 0.95)).mean():.2f}"
+              f"{c:02d} {(teo[(clip == c) & (y == 1)] < to).mean():.2f}/"
+              f"{(tes[(clip == c) & (y == 1)] < ts).mean():.2f}"
               for c in range(1, 13) if ((clip == c) & (y == 1)).any()))
 
 
