@@ -951,9 +951,10 @@ static int motion_baseline(const eval_run *R, const clipset *cs, const eval_samp
 		cJSON *o = cJSON_AddObjectToObject(j, "motion_speed");
 		char how[256];
 		snprintf(how, sizeof how,
-		         "largest mean over %dx%d-block boxes of FFmpeg mestimate vector lengths (EPZS, %dx%d blocks), "
-		         "pixels per frame at the source size; no model",
-		         LMD_MOTION_BOX, LMD_MOTION_BOX, LMD_MOTION_BLOCK, LMD_MOTION_BLOCK);
+		         "largest mean over %dx%d-block boxes of FFmpeg mestimate vector lengths (EPZS, %dx%d blocks, "
+		         "frames scaled %dx: 1/%d-pixel vectors), pixels per frame at the source size; no model",
+		         LMD_MOTION_BOX, LMD_MOTION_BOX, LMD_MOTION_BLOCK, LMD_MOTION_BLOCK, LMD_MOTION_UPSCALE,
+		         LMD_MOTION_UPSCALE);
 		cJSON_AddStringToObject(o, "method", how);
 		cJSON_AddNumberToObject(o, "frames", (double)ms.n);
 		cJSON_AddNumberToObject(o, "s_per_frame", frames ? wall / (double)frames : 0);

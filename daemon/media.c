@@ -398,9 +398,7 @@ void lmd_media_close(lmd_media **pm)
 
 /* ---- conversion ----------------------------------------------------------- */
 
-/* yuvj* formats are the deprecated full-range aliases; sws wants the plain
- * format plus a range flag. */
-static enum AVPixelFormat dejpeg(enum AVPixelFormat f, int *full)
+int lmd_media_dejpeg(int f, int *full)
 {
 	switch (f) {
 	case AV_PIX_FMT_YUVJ420P: *full = 1; return AV_PIX_FMT_YUV420P;
@@ -427,7 +425,7 @@ static lmd_err convert(lmd_media *m, const AVFrame *f)
 			return lmd_seterr(LMD_ERR_NOMEM, "%s: out of memory", m->url);
 	}
 	int full = f->color_range == AVCOL_RANGE_JPEG;
-	enum AVPixelFormat src = dejpeg(f->format, &full);
+	enum AVPixelFormat src = lmd_media_dejpeg(f->format, &full);
 	enum AVPixelFormat dst = ch == 1 ? AV_PIX_FMT_GRAY8 : AV_PIX_FMT_RGB24;
 	/* bilinear, as train/data.py scales training frames (ffmpeg -vf
 	 * scale=flags=bilinear): the model must see frames resampled the same

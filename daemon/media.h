@@ -64,6 +64,10 @@ const char *lmd_media_hwaccel(const lmd_media *m);
 /* 1 if the URL is a live source that paces itself (network, device);
  * 0 for files and lavfi graphs, which decode as fast as asked. */
 int lmd_media_is_live(const char *url);
+/* yuvj* pixel formats are FFmpeg's deprecated full-range aliases, which
+ * libswscale warns about: the plain format with the same layout (an
+ * AVPixelFormat), and *full set to 1 for a yuvj* one (left alone otherwise). */
+int lmd_media_dejpeg(int fmt, int *full);
 void lmd_media_close(lmd_media **m);
 
 #endif

@@ -1,12 +1,14 @@
 /*
  * motion.c — per-frame speed from libavfilter's mestimate (see motion.h).
  *
- * mestimate matches luma only (plane 0) and takes planar YUV and gray as
- * they come; the graph converts anything else (RGB, NV12, ...) on the way
- * in. The graph is built for the first frame's size and pixel format and rebuilt
- * when either changes (a camera renegotiating, a stream switching). Frames
- * get consecutive pts of our own: mestimate passes frames without a pts
- * through unmeasured, and the source's own timestamps may be missing or jump.
+ * mestimate matches luma only (plane 0); the scale filter in front of it
+ * doubles the frame and converts it to gray in one libswscale pass, whatever
+ * it came as (RGB, NV12, ...; yuvj* passed as the plain format, flagged
+ * full range, as media.c does). The graph is built for the first frame's size
+ * and pixel format and rebuilt when either changes (a camera renegotiating, a
+ * stream switching). Frames get consecutive pts of our own: mestimate passes
+ * frames without a pts through unmeasured, and the source's own timestamps
+ * may be missing or jump.
  */
 #include <assert.h>
 #include <errno.h>
@@ -19,8 +21,10 @@
 #include <libavfilter/buffersrc.h>
 #include <libavutil/frame.h>
 #include <libavutil/motion_vector.h>
+#include <libavutil/opt.h>
 
 #include "err.h"
+#include "media.h"
 #include "motion.h"
 
 struct lmd_motion {
@@ -51,26 +55,36 @@ static lmd_err fferr(int r, const char *what)
 static lmd_err graph_build(lmd_motion *m, const AVFrame *f)
 {
 	char args[256];
-	AVFilterContext *me = NULL;
+	AVFilterContext *sc = NULL, *me = NULL;
 	int r;
 	graph_free(m);
 	m->grid = calloc((size_t)(f->width / LMD_MOTION_BLOCK) * (size_t)(f->height / LMD_MOTION_BLOCK), sizeof(float));
 	if (!m->grid || !(m->graph = avfilter_graph_alloc()))
 		return lmd_seterr(LMD_ERR_NOMEM, "motion: out of memory");
 	m->graph->nb_threads = 1; /* one stream, one thread: the engine owns the cores */
+	int full = 0;
 	snprintf(args, sizeof args, "video_size=%dx%d:pix_fmt=%d:time_base=1/1:pixel_aspect=1/1", f->width, f->height,
-	         f->format);
+	         lmd_media_dejpeg(f->format, &full));
 	if ((r = avfilter_graph_create_filter(&m->src, avfilter_get_by_name("buffer"), "in", args, NULL, m->graph)) < 0)
 		return fferr(r, "buffer source");
 	if (!avfilter_get_by_name("mestimate"))
 		return lmd_seterr(LMD_ERR_UNSUPPORTED, "motion: this FFmpeg's libavfilter has no mestimate filter");
-	if ((r = avfilter_graph_create_filter(&me, avfilter_get_by_name("mestimate"), "me",
-	                                      "method=epzs:mb_size=8:search_param=16", NULL, m->graph)) < 0)
+	snprintf(args, sizeof args, "w=%d:h=%d:flags=bicubic", f->width * LMD_MOTION_UPSCALE,
+	         f->height * LMD_MOTION_UPSCALE);
+	if ((r = avfilter_graph_create_filter(&sc, avfilter_get_by_name("scale"), "up", args, NULL, m->graph)) < 0)
+		return fferr(r, "scale filter");
+	snprintf(args, sizeof args, "method=epzs:mb_size=%d:search_param=%d", LMD_MOTION_BLOCK * LMD_MOTION_UPSCALE,
+	         LMD_MOTION_RANGE * LMD_MOTION_UPSCALE);
+	if ((r = avfilter_graph_create_filter(&me, avfilter_get_by_name("mestimate"), "me", args, NULL, m->graph)) < 0)
 		return fferr(r, "mestimate filter");
 	if ((r = avfilter_graph_create_filter(&m->sink, avfilter_get_by_name("buffersink"), "out", NULL, NULL,
 	                                      m->graph)) < 0)
 		return fferr(r, "buffer sink");
-	if ((r = avfilter_link(m->src, 0, me, 0)) < 0 || (r = avfilter_link(me, 0, m->sink, 0)) < 0)
+	enum AVPixelFormat gray[] = { AV_PIX_FMT_GRAY8, AV_PIX_FMT_NONE };
+	if ((r = av_opt_set_int_list(m->sink, "pix_fmts", gray, AV_PIX_FMT_NONE, AV_OPT_SEARCH_CHILDREN)) < 0)
+		return fferr(r, "buffer sink format");
+	if ((r = avfilter_link(m->src, 0, sc, 0)) < 0 || (r = avfilter_link(sc, 0, me, 0)) < 0 ||
+	    (r = avfilter_link(me, 0, m->sink, 0)) < 0)
 		return fferr(r, "linking the graph");
 	if ((r = avfilter_graph_config(m->graph, NULL)) < 0)
 		return fferr(r, "configuring the graph");
@@ -122,7 +136,8 @@ float lmd_motion_boxmax(const float *grid, int gh, int gw, int box)
 static lmd_err speed_of(lmd_motion *m, const AVFrame *o, float *speed)
 {
 	const AVFrameSideData *sd = av_frame_get_side_data(o, AV_FRAME_DATA_MOTION_VECTORS);
-	int gw = m->w / LMD_MOTION_BLOCK, gh = m->h / LMD_MOTION_BLOCK, half = LMD_MOTION_BLOCK / 2;
+	const int blk = LMD_MOTION_BLOCK * LMD_MOTION_UPSCALE, half = blk / 2;
+	int gw = m->w / LMD_MOTION_BLOCK, gh = m->h / LMD_MOTION_BLOCK;
 	if (!sd)
 		return lmd_seterr(LMD_ERR_FORMAT, "motion: mestimate returned a frame without motion vectors");
 	const AVMotionVector *v = (const AVMotionVector *)sd->data;
@@ -130,11 +145,12 @@ static lmd_err speed_of(lmd_motion *m, const AVFrame *o, float *speed)
 	for (size_t i = 0; i < n; i++) {
 		if (v[i].source != 1)
 			continue;
-		int bx = (v[i].dst_x - half) / LMD_MOTION_BLOCK, by = (v[i].dst_y - half) / LMD_MOTION_BLOCK;
+		int bx = (v[i].dst_x - half) / blk, by = (v[i].dst_y - half) / blk;
 		if (bx < 0 || by < 0 || bx >= gw || by >= gh)
 			return lmd_seterr(LMD_ERR_FORMAT, "motion: vector at (%d,%d) outside the %dx%d frame", v[i].dst_x,
-			                  v[i].dst_y, m->w, m->h);
-		m->grid[(size_t)by * gw + bx] = hypotf((float)(v[i].src_x - v[i].dst_x), (float)(v[i].src_y - v[i].dst_y));
+			                  v[i].dst_y, m->w * LMD_MOTION_UPSCALE, m->h * LMD_MOTION_UPSCALE);
+		m->grid[(size_t)by * gw + bx] = hypotf((float)(v[i].src_x - v[i].dst_x), (float)(v[i].src_y - v[i].dst_y)) /
+		                                LMD_MOTION_UPSCALE; /* source pixels */
 		got++;
 	}
 	if (got != (size_t)gw * gh)
@@ -159,6 +175,9 @@ lmd_err lmd_motion_push(lmd_motion *m, const AVFrame *f, float *speed)
 	AVFrame *in = av_frame_clone(f);
 	if (!in)
 		return lmd_seterr(LMD_ERR_NOMEM, "motion: out of memory");
+	int full = in->color_range == AVCOL_RANGE_JPEG;
+	in->format = lmd_media_dejpeg(in->format, &full); /* same layout; libswscale warns about yuvj* */
+	in->color_range = full ? AVCOL_RANGE_JPEG : in->color_range;
 	in->pts = m->pts++;
 	int r = av_buffersrc_add_frame(m->src, in); /* takes the reference */
 	av_frame_free(&in);

@@ -21,6 +21,7 @@
 #include <libavutil/imgutils.h>
 #include <libswscale/swscale.h>
 
+#include "media.h"
 #include "snapshot.h"
 
 struct snap_enc {
@@ -106,17 +107,6 @@ static int encode(snap_enc *e, AVCodecContext *c, AVFrame *f, uint8_t **out, siz
 	return *out ? 0 : -1;
 }
 
-static enum AVPixelFormat dejpeg(enum AVPixelFormat f, int *full)
-{
-	switch (f) {
-	case AV_PIX_FMT_YUVJ420P: *full = 1; return AV_PIX_FMT_YUV420P;
-	case AV_PIX_FMT_YUVJ422P: *full = 1; return AV_PIX_FMT_YUV422P;
-	case AV_PIX_FMT_YUVJ444P: *full = 1; return AV_PIX_FMT_YUV444P;
-	case AV_PIX_FMT_YUVJ440P: *full = 1; return AV_PIX_FMT_YUV440P;
-	default: return f;
-	}
-}
-
 static void box(AVFrame *f, int x0, int y0, int x1, int y1)
 {
 	const int t = 2;
@@ -166,7 +156,7 @@ int snap_jpeg(snap_enc *e, const AVFrame *src, const ev_region *r, int nr, uint8
 	if (av_frame_get_buffer(e->yuv, 0) < 0)
 		return -1;
 	int full = src->color_range == AVCOL_RANGE_JPEG;
-	enum AVPixelFormat sf = dejpeg(src->format, &full);
+	enum AVPixelFormat sf = lmd_media_dejpeg(src->format, &full);
 	e->sws = sws_getCachedContext(e->sws, src->width, src->height, sf, w, h, AV_PIX_FMT_YUV420P,
 	                              SWS_BICUBIC, NULL, NULL, NULL);
 	if (!e->sws)

@@ -2,7 +2,8 @@
  * test_motion.c — daemon/motion.c: the box maximum against hand-worked grids,
  * and mestimate speeds on synthetic scenes whose motion is known exactly (a
  * textured square sliding over a textured, still background), in gray and
- * in YUV 4:2:0 and RGB; first frames, size changes and frames too small.
+ * in YUV 4:2:0 and RGB; half-pixel speeds (the scene drawn at twice the size
+ * and averaged down); first frames, size changes and frames too small.
  */
 #include <math.h>
 #include <stdint.h>
@@ -25,6 +26,7 @@ static uint8_t noise(void)
 }
 
 static uint8_t bg[H][W], fg[SQ][SQ];
+static uint8_t bg2[2 * H][2 * W], fg2[2 * SQ][2 * SQ]; /* the same at twice the size */
 
 static void scene_init(void)
 {
@@ -34,10 +36,17 @@ static void scene_init(void)
 	for (int y = 0; y < SQ; y++)
 		for (int x = 0; x < SQ; x++)
 			fg[y][x] = 128 + noise() / 2;
+	/* at twice the size, each value repeated over 2x2: texture on the scale of
+	 * a source pixel, as the camera would see it */
+	for (int y = 0; y < 2 * H; y++)
+		for (int x = 0; x < 2 * W; x++)
+			bg2[y][x] = bg[y / 2][x / 2];
+	for (int y = 0; y < 2 * SQ; y++)
+		for (int x = 0; x < 2 * SQ; x++)
+			fg2[y][x] = fg[y / 2][x / 2];
 }
 
-/* The scene with the square's top-left corner at (x0, y0), as a frame of format fmt. */
-static AVFrame *scene(int x0, int y0, int fmt, int w, int h)
+static AVFrame *frame_new(int fmt, int w, int h)
 {
 	AVFrame *f = av_frame_alloc();
 	if (!f)
@@ -49,6 +58,15 @@ static AVFrame *scene(int x0, int y0, int fmt, int w, int h)
 		av_frame_free(&f);
 		return NULL;
 	}
+	return f;
+}
+
+/* The scene with the square's top-left corner at (x0, y0), as a frame of format fmt. */
+static AVFrame *scene(int x0, int y0, int fmt, int w, int h)
+{
+	AVFrame *f = frame_new(fmt, w, h);
+	if (!f)
+		return NULL;
 	for (int y = 0; y < h; y++)
 		for (int x = 0; x < w; x++) {
 			int in = x >= x0 && x < x0 + SQ && y >= y0 && y < y0 + SQ;
@@ -63,6 +81,27 @@ static AVFrame *scene(int x0, int y0, int fmt, int w, int h)
 			for (int y = 0; y < h / 2; y++)
 				for (int x = 0; x < w / 2; x++)
 					f->data[p][y * f->linesize[p] + x] = 128;
+	return f;
+}
+
+/* The same kind of scene at half-pixel positions: drawn at twice the size with
+ * the square's corner at (x2, y2) doubled pixels, then each 2x2 averaged. */
+static AVFrame *scene_half(int x2, int y2)
+{
+	AVFrame *f = frame_new(AV_PIX_FMT_GRAY8, W, H);
+	if (!f)
+		return NULL;
+	for (int y = 0; y < H; y++)
+		for (int x = 0; x < W; x++) {
+			int sum = 0;
+			for (int dy = 0; dy < 2; dy++)
+				for (int dx = 0; dx < 2; dx++) {
+					int u = 2 * x + dx, v = 2 * y + dy;
+					int in = u >= x2 && u < x2 + 2 * SQ && v >= y2 && v < y2 + 2 * SQ;
+					sum += in ? fg2[v - y2][u - x2] : bg2[v][u];
+				}
+			f->data[0][y * f->linesize[0] + x] = (uint8_t)((sum + 2) / 4);
+		}
 	return f;
 }
 
@@ -127,6 +166,28 @@ TEST(sliding_square_rgb24)
 	slide(AV_PIX_FMT_RGB24, 5); /* converted on the way in */
 }
 
+/* A square moving 0.5 or 1.5 px per frame: whole-pixel vectors (motion.c
+ * before it doubled the frame) read 0.52-0.68 and 1.52-1.68 here, blocks
+ * rounding either way; half-pixel ones read 0.50 and 1.50. */
+static void slide_half(int v2)
+{
+	lmd_motion *m = NULL;
+	REQUIRE(lmd_motion_new(&m) == LMD_OK, "new: %s", lmd_errmsg());
+	float s = push(m, scene_half(32, 48));
+	CHECK(s == -1, "first frame: %g, expected -1", s);
+	for (int k = 1; k <= 8; k++) {
+		s = push(m, scene_half(32 + v2 * k, 48));
+		CHECK(fabsf(s - 0.5f * v2) <= 0.05f, "%g px per frame, frame %d: speed %g", 0.5 * v2, k, s);
+	}
+	lmd_motion_destroy(&m);
+}
+
+TEST(half_pixel_speeds)
+{
+	slide_half(1);
+	slide_half(3);
+}
+
 TEST(still_scene_is_zero)
 {
 	lmd_motion *m = NULL;
@@ -181,6 +242,7 @@ int main(void)
 	RUN(sliding_square_gray);
 	RUN(sliding_square_yuv420);
 	RUN(sliding_square_rgb24);
+	RUN(half_pixel_speeds);
 	RUN(still_scene_is_zero);
 	RUN(size_change_starts_over);
 	RUN(too_small_frame);
