@@ -19,7 +19,9 @@
  * (docs/evaluation.md, tools/ped2_mestimate.py). Matching frames two apart
  * as well (quarter-pixel) cut it to 0.40, but then a square sliding faster
  * than 5 px per frame over noise (tests/test_motion.c) was read a third off
- * or worse in some frames.
+ * or worse in some frames. The price of doubling: above 10 px per frame
+ * some frames are read up to a quarter off (whole pixels: 11%), so a scene
+ * whose objects are that fast at its own size should be measured again.
  * mestimate holds the frames before and after the one it outputs, so after
  * frame n is pushed it returns frame n-1 carrying its vectors against frame
  * n (source +1): the motion between n-1 and n is known as soon as n arrives,
