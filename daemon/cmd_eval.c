@@ -1143,6 +1143,27 @@ static int sweep_params(const lmd_params *base, const char *factor, const char *
 	return 0;
 }
 
+/* Adds "d_auroc", "d_auroc_lo", "d_auroc_hi" to m: AUROC of this setting (b)
+ * minus the base's (a) on the same items, with a paired bootstrap CI
+ * (eval_bootstrap_paired; clips resampled on Ped2). Both scorings must list
+ * the same items in the same order, which dataset_score guarantees; if they
+ * do not, nothing is added. */
+static void add_paired(const eval_cfg *cfg, cJSON *m, const eval_samples *a, const eval_samples *b, int by_group)
+{
+	if (!a->n || a->n != b->n || memcmp(a->label, b->label, a->n) || memcmp(a->item, b->item, sizeof *a->item * a->n) ||
+	    memcmp(a->group, b->group, sizeof *a->group * a->n)) {
+		fprintf(stderr, "lmdd eval: sweep: a setting scored other items than the base; no paired difference\n");
+		return;
+	}
+	eval_paired pr;
+	if (eval_bootstrap_paired(a->score, b->score, a->label, by_group ? a->group : NULL, a->n, cfg->bootstrap,
+	                          cfg->boot_seed, &pr))
+		return;
+	add_num(m, "d_auroc", pr.d);
+	add_num(m, "d_auroc_lo", pr.lo);
+	add_num(m, "d_auroc_hi", pr.hi);
+}
+
 static int run_sweep(eval_run *R, cJSON **result)
 {
 	const eval_cfg *cfg = R->cfg;
@@ -1185,15 +1206,23 @@ static int run_sweep(eval_run *R, cJSON **result)
 	char label[96];
 	snprintf(label, sizeof label, "sweep %s (%d settings)", suites[s].name, nc);
 	eval_progress_start(&pg, label, d.n * (size_t)nc);
+	eval_samples base_smp = { 0 }; /* the base's scores: every other setting is compared with them, paired */
 	for (int c = 0; c < nc && !rc; c++) {
 		eval_samples smp = { 0 };
 		double t0 = eval_now();
 		rc = dataset_score(R, &d, &cp[c], &smp, 0, &pg);
 		sec[c] = smp.n ? (eval_now() - t0) / (double)smp.n : 0;
-		if (!rc)
+		if (!rc) {
 			res[c] = metrics_json(cfg, smp.score, smp.label, smp.group, smp.n, s == SUITE_PED2);
-		eval_samples_free(&smp);
+			if (c > 0)
+				add_paired(cfg, res[c], &base_smp, &smp, s == SUITE_PED2);
+		}
+		if (c == 0 && !rc)
+			base_smp = smp; /* kept until the end */
+		else
+			eval_samples_free(&smp);
 	}
+	eval_samples_free(&base_smp);
 	eval_progress_end(&pg);
 	if (rc)
 		goto out;
@@ -1243,17 +1272,18 @@ static int write_sweep_csv(const char *out, const char *suite, const cJSON *j)
 	FILE *f = fopen(tmp, "w");
 	if (!f)
 		return -1;
-	fprintf(f, "factor,value,is_base,nfe,auroc,auroc_lo,auroc_hi,aupr,fpr95,s_per_image,n_in,n_out\n");
+	fprintf(f, "factor,value,is_base,nfe,auroc,auroc_lo,auroc_hi,aupr,fpr95,s_per_image,n_in,n_out,"
+	           "d_auroc,d_auroc_lo,d_auroc_hi\n");
 	const cJSON *r;
 	cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(j, "rows"))
 	{
 		const cJSON *m = cJSON_GetObjectItemCaseSensitive(r, "metrics");
 #define G(o, k) cJSON_GetObjectItemCaseSensitive(o, k)
 #define NUM(o, k) (cJSON_IsNumber(G(o, k)) ? G(o, k)->valuedouble : NAN)
-		fprintf(f, "%s,%s,%d,%g,%.6f,%.6f,%.6f,%.6f,%.6f,%.6g,%g,%g\n", G(r, "factor")->valuestring,
+		fprintf(f, "%s,%s,%d,%g,%.6f,%.6f,%.6f,%.6f,%.6f,%.6g,%g,%g,%.6f,%.6f,%.6f\n", G(r, "factor")->valuestring,
 		        G(r, "value")->valuestring, cJSON_IsTrue(G(r, "is_base")), NUM(r, "nfe"), NUM(m, "auroc"),
 		        NUM(m, "auroc_lo"), NUM(m, "auroc_hi"), NUM(m, "aupr"), NUM(m, "fpr95"), NUM(r, "s_per_image"),
-		        NUM(m, "n_in"), NUM(m, "n_out"));
+		        NUM(m, "n_in"), NUM(m, "n_out"), NUM(m, "d_auroc"), NUM(m, "d_auroc_lo"), NUM(m, "d_auroc_hi"));
 #undef NUM
 #undef G
 	}

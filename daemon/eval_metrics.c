@@ -5,6 +5,9 @@
  * "prepared" set holds labels in ascending score order and the boundaries
  * of runs of tied scores; a metric pass takes a weight per sorted position
  * (1 for the plain metrics, bootstrap multiplicities for a resample).
+ * The paired bootstrap compares two scorings of the same items: one
+ * resample is drawn over the caller's items and read through each
+ * scoring's sort order (prepared.orig), so both see the same resample.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -15,12 +18,14 @@ typedef struct {
 	float s;
 	unsigned char l;
 	int g;
+	size_t i;                /* index in the caller's arrays */
 } item;
 
 typedef struct {
 	size_t n, ngrp;          /* items, runs of tied scores */
 	unsigned char *label;    /* label per sorted position */
 	int *group;              /* caller's group per sorted position (or NULL) */
+	size_t *orig;            /* caller's index per sorted position */
 	size_t *end;             /* end (exclusive) of each tie run, ascending */
 } prepared;
 
@@ -43,6 +48,7 @@ static void prep_free(prepared *p)
 {
 	free(p->label);
 	free(p->group);
+	free(p->orig);
 	free(p->end);
 	memset(p, 0, sizeof *p);
 }
@@ -53,19 +59,21 @@ static int prep(const float *score, const unsigned char *label, const int *group
 	item *it = malloc(sizeof *it * (n ? n : 1));
 	p->label = malloc(n ? n : 1);
 	p->end = malloc(sizeof *p->end * (n ? n : 1));
+	p->orig = malloc(sizeof *p->orig * (n ? n : 1));
 	p->group = group ? malloc(sizeof *p->group * (n ? n : 1)) : NULL;
-	if (!it || !p->label || !p->end || (group && !p->group)) {
+	if (!it || !p->label || !p->end || !p->orig || (group && !p->group)) {
 		free(it);
 		prep_free(p);
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++)
-		it[i] = (item){ score[i], label[i] ? 1 : 0, group ? group[i] : 0 };
+		it[i] = (item){ score[i], label[i] ? 1 : 0, group ? group[i] : 0, i };
 	/* stable order among ties is irrelevant: tied items are only used as a run */
 	qsort(it, n, sizeof *it, cmp_item);
 	p->n = n;
 	for (size_t i = 0; i < n; i++) {
 		p->label[i] = it[i].l;
+		p->orig[i] = it[i].i;
 		if (group)
 			p->group[i] = it[i].g;
 		if (i + 1 == n || !same(it[i].s, it[i + 1].s))
@@ -177,79 +185,122 @@ static int cmp_int(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/*
+ * A bootstrap resampler over n indices with labels and optional groups:
+ * stratified (positives and negatives drawn separately) or whole groups.
+ * Indices are listed in ascending order within each class or group, so the
+ * draws depend only on the index space the caller chose (sorted positions
+ * for eval_bootstrap, the caller's order for eval_bootstrap_paired).
+ */
+typedef struct {
+	size_t n, npos, nneg, ng;
+	size_t *pos, *neg;       /* stratified: indices of each class */
+	size_t *mem, *first;     /* groups: members of group k are mem[first[k] .. first[k+1]) */
+	int *ids;
+} resampler;
+
+static void resampler_free(resampler *rs)
+{
+	free(rs->pos);
+	free(rs->ids);
+	free(rs->mem);
+	free(rs->first);
+	memset(rs, 0, sizeof *rs);
+}
+
+/* -1 on out of memory or when a class is missing. */
+static int resampler_init(resampler *rs, const unsigned char *label, const int *group, size_t n)
+{
+	memset(rs, 0, sizeof *rs);
+	rs->n = n;
+	for (size_t i = 0; i < n; i++)
+		rs->npos += label[i] != 0;
+	rs->nneg = n - rs->npos;
+	rs->pos = malloc(sizeof *rs->pos * (n ? n : 1));
+	if (!rs->pos || !rs->npos || !rs->nneg)
+		goto fail;
+	if (!group) {
+		rs->neg = rs->pos + rs->npos;
+		size_t a = 0, b = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (label[i])
+				rs->pos[a++] = i;
+			else
+				rs->neg[b++] = i;
+		}
+		return 0;
+	}
+	rs->ids = malloc(sizeof *rs->ids * n);
+	rs->mem = malloc(sizeof *rs->mem * n);
+	if (!rs->ids || !rs->mem)
+		goto fail;
+	memcpy(rs->ids, group, sizeof *rs->ids * n);
+	qsort(rs->ids, n, sizeof *rs->ids, cmp_int);
+	size_t ng = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!i || rs->ids[i] != rs->ids[ng - 1])
+			rs->ids[ng++] = rs->ids[i];
+	rs->ng = ng;
+	rs->first = calloc(ng + 1, sizeof *rs->first);
+	if (!rs->first)
+		goto fail;
+	/* counting sort of indices by group */
+	for (size_t i = 0; i < n; i++) {
+		int *k = bsearch(&group[i], rs->ids, ng, sizeof *rs->ids, cmp_int);
+		rs->first[(size_t)(k - rs->ids) + 1]++;
+	}
+	for (size_t k = 0; k < ng; k++)
+		rs->first[k + 1] += rs->first[k];
+	size_t *fill = rs->pos; /* a cursor per group (ng <= n) */
+	memcpy(fill, rs->first, sizeof *fill * ng);
+	for (size_t i = 0; i < n; i++) {
+		int *k = bsearch(&group[i], rs->ids, ng, sizeof *rs->ids, cmp_int);
+		rs->mem[fill[k - rs->ids]++] = i;
+	}
+	return 0;
+fail:
+	resampler_free(rs);
+	return -1;
+}
+
+/* One resample's multiplicity per index into w[n]. */
+static void resampler_draw(const resampler *rs, uint64_t *st, double *w)
+{
+	memset(w, 0, sizeof *w * rs->n);
+	if (!rs->first) {
+		for (size_t j = 0; j < rs->npos; j++)
+			w[rs->pos[rng_below(st, rs->npos)]] += 1;
+		for (size_t j = 0; j < rs->nneg; j++)
+			w[rs->neg[rng_below(st, rs->nneg)]] += 1;
+		return;
+	}
+	for (size_t j = 0; j < rs->ng; j++) {
+		size_t k = rng_below(st, rs->ng);
+		for (size_t q = rs->first[k]; q < rs->first[k + 1]; q++)
+			w[rs->mem[q]] += 1;
+	}
+}
+
 int eval_bootstrap(const float *score, const unsigned char *label, const int *group, size_t n,
                    int resamples, uint64_t seed, eval_ci *out)
 {
 	prepared p;
+	resampler rs;
 	memset(out, 0, sizeof *out);
 	if (resamples < 1 || prep(score, label, group, n, &p))
 		return -1;
 	int rc = -1;
-	size_t npos = 0, nneg = 0, ng = 0;
-	for (size_t i = 0; i < n; i++)
-		npos += p.label[i];
-	nneg = n - npos;
 	double *w = malloc(sizeof *w * (n ? n : 1));
 	double *res = malloc(sizeof *res * 3 * (size_t)resamples);
-	size_t *pos = malloc(sizeof *pos * (n ? n : 1)), *neg = NULL;
-	/* groups: members of group k are sorted positions mem[first[k] .. first[k+1]) */
-	size_t *mem = NULL, *first = NULL;
-	int *ids = NULL;
-	if (!w || !res || !pos || !npos || !nneg)
+	if (resampler_init(&rs, p.label, p.group, n))
+		goto out_prep;
+	if (!w || !res)
 		goto out;
-	if (!group) {
-		neg = pos + npos;
-		size_t a = 0, b = 0;
-		for (size_t i = 0; i < n; i++) {
-			if (p.label[i])
-				pos[a++] = i;
-			else
-				neg[b++] = i;
-		}
-	} else {
-		ids = malloc(sizeof *ids * n);
-		mem = malloc(sizeof *mem * n);
-		if (!ids || !mem)
-			goto out;
-		memcpy(ids, p.group, sizeof *ids * n);
-		qsort(ids, n, sizeof *ids, cmp_int);
-		for (size_t i = 0; i < n; i++)
-			if (!i || ids[i] != ids[ng - 1])
-				ids[ng++] = ids[i];
-		first = calloc(ng + 1, sizeof *first);
-		if (!first)
-			goto out;
-		/* counting sort of positions by group index */
-		for (size_t i = 0; i < n; i++) {
-			int *k = bsearch(&p.group[i], ids, ng, sizeof *ids, cmp_int);
-			first[(size_t)(k - ids) + 1]++;
-		}
-		for (size_t k = 0; k < ng; k++)
-			first[k + 1] += first[k];
-		size_t *fill = pos; /* reuse as a cursor per group (ng <= n) */
-		memcpy(fill, first, sizeof *fill * ng);
-		for (size_t i = 0; i < n; i++) {
-			int *k = bsearch(&p.group[i], ids, ng, sizeof *ids, cmp_int);
-			mem[fill[k - ids]++] = i;
-		}
-	}
 	uint64_t st = seed;
 	for (int r = 0; r < resamples; r++) {
 		eval_metrics m;
 		for (int tries = 0;; tries++) {
-			memset(w, 0, sizeof *w * n);
-			if (!group) {
-				for (size_t j = 0; j < npos; j++)
-					w[pos[rng_below(&st, npos)]] += 1;
-				for (size_t j = 0; j < nneg; j++)
-					w[neg[rng_below(&st, nneg)]] += 1;
-			} else {
-				for (size_t j = 0; j < ng; j++) {
-					size_t k = rng_below(&st, ng);
-					for (size_t q = first[k]; q < first[k + 1]; q++)
-						w[mem[q]] += 1;
-				}
-			}
+			resampler_draw(&rs, &st, w);
 			metrics_w(&p, w, &m);
 			if (!isnan(m.auroc))
 				break;
@@ -276,13 +327,70 @@ int eval_bootstrap(const float *score, const unsigned char *label, const int *gr
 	out->resamples = resamples;
 	rc = 0;
 out:
+	resampler_free(&rs);
+out_prep:
 	free(w);
 	free(res);
-	free(pos);
-	free(ids);
-	free(mem);
-	free(first);
 	prep_free(&p);
+	return rc;
+}
+
+int eval_bootstrap_paired(const float *a, const float *b, const unsigned char *label, const int *group, size_t n,
+                          int resamples, uint64_t seed, eval_paired *out)
+{
+	prepared pa, pb;
+	resampler rs;
+	memset(out, 0, sizeof *out);
+	if (resamples < 1 || prep(a, label, NULL, n, &pa))
+		return -1;
+	if (prep(b, label, NULL, n, &pb)) {
+		prep_free(&pa);
+		return -1;
+	}
+	int rc = -1;
+	double *w = malloc(sizeof *w * (n ? n : 1));
+	double *wa = malloc(sizeof *wa * (n ? n : 1));
+	double *wb = malloc(sizeof *wb * (n ? n : 1));
+	double *res = malloc(sizeof *res * (size_t)resamples);
+	if (resampler_init(&rs, label, group, n))
+		goto out_prep;
+	if (!w || !wa || !wb || !res)
+		goto out;
+	eval_metrics ma, mb;
+	metrics_w(&pa, NULL, &ma);
+	metrics_w(&pb, NULL, &mb);
+	out->d = mb.auroc - ma.auroc;
+	uint64_t st = seed;
+	for (int r = 0; r < resamples; r++) {
+		for (int tries = 0;; tries++) {
+			resampler_draw(&rs, &st, w); /* one resample of the items, read by both scorings */
+			for (size_t i = 0; i < n; i++) {
+				wa[i] = w[pa.orig[i]];
+				wb[i] = w[pb.orig[i]];
+			}
+			metrics_w(&pa, wa, &ma);
+			metrics_w(&pb, wb, &mb);
+			if (!isnan(ma.auroc) && !isnan(mb.auroc))
+				break;
+			if (tries > 1000)
+				goto out;
+		}
+		res[r] = mb.auroc - ma.auroc;
+	}
+	qsort(res, (size_t)resamples, sizeof *res, cmp_double);
+	out->lo = eval_quantile(res, (size_t)resamples, 0.025);
+	out->hi = eval_quantile(res, (size_t)resamples, 0.975);
+	out->resamples = resamples;
+	rc = 0;
+out:
+	resampler_free(&rs);
+out_prep:
+	free(w);
+	free(wa);
+	free(wb);
+	free(res);
+	prep_free(&pa);
+	prep_free(&pb);
 	return rc;
 }
 

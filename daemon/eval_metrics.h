@@ -48,6 +48,23 @@ typedef struct {
 int eval_bootstrap(const float *score, const unsigned char *label, const int *group, size_t n,
                    int resamples, uint64_t seed, eval_ci *out);
 
+/*
+ * Paired bootstrap of AUROC(b) - AUROC(a): two scorings of the same n items
+ * (same labels, same groups), each resample drawn once and read by both, so
+ * what the items have in common cancels and the interval is about the
+ * difference alone (much narrower than comparing two unpaired CIs). Same
+ * resampling as eval_bootstrap (stratified, or whole groups). d is the
+ * difference on all items; lo, hi its 2.5% and 97.5% percentiles. Returns -1
+ * on out of memory or if there is no positive or no negative.
+ */
+typedef struct {
+	double d, lo, hi;
+	int resamples;
+} eval_paired;
+
+int eval_bootstrap_paired(const float *a, const float *b, const unsigned char *label, const int *group, size_t n,
+                          int resamples, uint64_t seed, eval_paired *out);
+
 /* ROC curve at every distinct threshold, from (0,0) to (1,1): fills up to
  * max points (fpr, tpr), returns the number of points (n_distinct + 1). */
 size_t eval_roc(const float *score, const unsigned char *label, size_t n, double *fpr, double *tpr,

@@ -151,9 +151,18 @@ static void sweep_section(FILE *f, const cJSON *sw)
 	fprintf(f, "Model %s, %s, %s. Subset: %s. Base setting: %s (NFE %.0f). One factor changed at a time; "
 	           "bold = the base value.\n\n",
 	        model, str(sw, "device"), str(sw, "date"), str(sw, "subset"), base, num(G(sw, "base"), "nfe"));
-	fprintf(f, "| factor | value | NFE | AUROC [95%% CI] | AUPR | FPR@95%%TPR | s/img |\n");
-	fprintf(f, "|---|---|---:|---|---:|---:|---:|\n");
+	int paired = 0; /* sweeps before 2026-11-29 have no paired differences */
 	const cJSON *r;
+	cJSON_ArrayForEach(r, G(sw, "rows"))
+		paired |= !isnan(num(G(r, "metrics"), "d_auroc"));
+	if (paired)
+		fprintf(f, "\"vs base, paired\" is the setting's AUROC minus the base's on the same items, with a "
+		           "paired bootstrap CI (each resample scores both on the same items%s), so what the items have "
+		           "in common cancels: the test of rule 2 in docs/evaluation.md. The unpaired CIs beside it "
+		           "overlap far more often.\n\n",
+		        strcmp(str(sw, "suite"), "ped2") ? "" : "; whole clips resampled");
+	fprintf(f, "| factor | value | NFE | AUROC [95%% CI] | vs base, paired [95%% CI] | AUPR | FPR@95%%TPR | s/img |\n");
+	fprintf(f, "|---|---|---:|---|---|---:|---:|---:|\n");
 	cJSON_ArrayForEach(r, G(sw, "rows"))
 	{
 		if (!strcmp(str(r, "factor"), "base"))
@@ -164,12 +173,17 @@ static void sweep_section(FILE *f, const cJSON *sw)
 		fmt_num(aupr, sizeof aupr, num(m, "aupr"));
 		fmt_num(fpr, sizeof fpr, num(m, "fpr95"));
 		int b = cJSON_IsTrue(G(r, "is_base"));
-		fprintf(f, "| %s | %s%s%s | %.0f | %s | %s | %s | %.3f |\n", str(r, "factor"), b ? "**" : "",
-		        str(r, "value"), b ? "**" : "", num(r, "nfe"), auroc, aupr, fpr, num(r, "s_per_image"));
+		char diff[96] = "—";
+		if (!b && !isnan(num(m, "d_auroc")))
+			snprintf(diff, sizeof diff, "%+.4f [%+.4f, %+.4f]", num(m, "d_auroc"), num(m, "d_auroc_lo"),
+			         num(m, "d_auroc_hi"));
+		fprintf(f, "| %s | %s%s%s | %.0f | %s | %s | %s | %s | %.3f |\n", str(r, "factor"), b ? "**" : "",
+		        str(r, "value"), b ? "**" : "", num(r, "nfe"), auroc, diff, aupr, fpr, num(r, "s_per_image"));
 	}
 	/* mechanical summary: the best value per factor, and the best within 100 NFE */
-	fprintf(f, "\nWhat this sweep showed (highest AUROC per factor; differences inside the CIs are not "
-	           "evidence):\n\n");
+	fprintf(f, "\nWhat this sweep showed (highest AUROC per factor; %s):\n\n",
+	        paired ? "whether a difference is evidence is the paired CI's call, last lines"
+	               : "differences inside the CIs are not evidence");
 	const char *last = "";
 	const cJSON *best = NULL, *best100 = NULL, *baserow = NULL;
 	for (const cJSON *x = G(sw, "rows") ? G(sw, "rows")->child : NULL;; x = x->next) {
@@ -195,6 +209,27 @@ static void sweep_section(FILE *f, const cJSON *sw)
 	if (best100)
 		fprintf(f, "- best setting tried within 100 NFE: %s = %s (AUROC %.4f, NFE %.0f)\n", str(best100, "factor"),
 		        str(best100, "value"), num(G(best100, "metrics"), "auroc"), num(best100, "nfe"));
+	/* the paired differences, sorted into what they are evidence of (rule 2, docs/evaluation.md) */
+	static const char *const verdict[] = { "better than the base (paired CI above 0)",
+		                               "worse than the base (paired CI below 0)",
+		                               "no difference shown (paired CI includes 0)" };
+	for (int k = 0; k < 3; k++) {
+		int any = 0;
+		cJSON_ArrayForEach(r, G(sw, "rows"))
+		{
+			const cJSON *m = G(r, "metrics");
+			double lo = num(m, "d_auroc_lo"), hi = num(m, "d_auroc_hi");
+			int in = k == 0 ? lo > 0 : k == 1 ? hi < 0 : lo <= 0 && hi >= 0;
+			if (cJSON_IsTrue(G(r, "is_base")) || isnan(lo) || isnan(hi) || !in)
+				continue;
+			if (!any)
+				fprintf(f, "- %s:", verdict[k]);
+			fprintf(f, "%s %s = %s (NFE %.0f)", any ? "," : "", str(r, "factor"), str(r, "value"), num(r, "nfe"));
+			any = 1;
+		}
+		if (any)
+			fprintf(f, "\n");
+	}
 	fprintf(f, "\n");
 }
 

@@ -2,14 +2,16 @@
  * test_eval.c — unit tests of `lmdd eval`'s metric code and data readers
  * (daemon/eval_metrics.c, daemon/eval_data.c) against hand-computed values:
  * AUROC with ties, average precision, FPR at 95% TPR (the >= boundary),
- * ROC points, per-clip min-max, the bootstrap (checked against a naive
- * resample-and-recompute with the same random stream), the idx reader
+ * ROC points, per-clip min-max, the bootstrap and the paired bootstrap of
+ * an AUROC difference (both checked against a naive resample-and-recompute
+ * with the same random stream), the idx reader
  * (plain, gzip, subsets, bad magic, truncation), the trainer-exact
  * bilinear resize (reference values from torch F.interpolate) and the
  * frame-label CSV reader.
  */
 #include <math.h>
 #include <stdint.h>
+#include <string.h>
 #include <unistd.h>
 #include <zlib.h>
 #include "check.h"
@@ -227,6 +229,77 @@ TEST(bootstrap_groups)
 	CHECK(eval_bootstrap(s, l3, NULL, 6, 10, 1, &ci) == -1, "bootstrap without positives must fail");
 }
 
+TEST(paired_matches_naive)
+{
+	/* two scorings of the same 40 items, b a little better than a; the paired
+	 * bootstrap resamples the caller's items (positives, then negatives, each
+	 * in the caller's order) once per resample and scores both on it */
+	enum { n = 40, R = 300 };
+	float a[n], b[n];
+	unsigned char l[n];
+	uint64_t st = 7;
+	for (int i = 0; i < n; i++) {
+		l[i] = i % 4 == 1;
+		a[i] = (float)(eval_rng_next(&st) % 8) + (l[i] ? 1.0f : 0.0f);
+		b[i] = a[i] + (l[i] ? (float)(eval_rng_next(&st) % 3) : 0.0f);
+	}
+	eval_paired pr;
+	REQUIRE(!eval_bootstrap_paired(a, b, l, NULL, n, R, 11, &pr), "paired bootstrap");
+	int pos[n], neg[n], np = 0, nn = 0;
+	for (int i = 0; i < n; i++) {
+		if (l[i])
+			pos[np++] = i;
+		else
+			neg[nn++] = i;
+	}
+	double res[R];
+	uint64_t rs = 11;
+	for (int r = 0; r < R; r++) {
+		float ba[n], bb[n];
+		unsigned char bl[n];
+		int k = 0;
+		for (int j = 0; j < np; j++, k++) {
+			int q = pos[(size_t)(((unsigned __int128)eval_rng_next(&rs) * (unsigned)np) >> 64)];
+			ba[k] = a[q], bb[k] = b[q], bl[k] = 1;
+		}
+		for (int j = 0; j < nn; j++, k++) {
+			int q = neg[(size_t)(((unsigned __int128)eval_rng_next(&rs) * (unsigned)nn) >> 64)];
+			ba[k] = a[q], bb[k] = b[q], bl[k] = 0;
+		}
+		res[r] = naive_auroc(bb, bl, n) - naive_auroc(ba, bl, n);
+	}
+	qsort(res, R, sizeof res[0], cmpd);
+	double lo = eval_quantile(res, R, 0.025), hi = eval_quantile(res, R, 0.975);
+	double d = naive_auroc(b, l, n) - naive_auroc(a, l, n);
+	CHECK(near(pr.d, d, 1e-12), "difference %.10f, naive %.10f", pr.d, d);
+	CHECK(near(pr.lo, lo, 1e-12) && near(pr.hi, hi, 1e-12), "CI [%.6f, %.6f], naive [%.6f, %.6f]", pr.lo, pr.hi,
+	      lo, hi);
+	CHECK(d > 0 && pr.lo <= d && d <= pr.hi && pr.lo < pr.hi, "d %g, CI [%g, %g]", d, pr.lo, pr.hi);
+	/* the same scoring twice: every resample's difference is exactly 0 */
+	REQUIRE(!eval_bootstrap_paired(a, a, l, NULL, n, 50, 3, &pr), "paired with itself");
+	CHECK(pr.d == 0 && pr.lo == 0 && pr.hi == 0, "a vs a: %g [%g, %g]", pr.d, pr.lo, pr.hi);
+	/* pairing is what narrows the interval: a shift shared by both scorings
+	 * per group (a busy clip) widens each unpaired CI, not the paired one */
+	float ga[n], gb[n];
+	int g[n];
+	for (int i = 0; i < n; i++) {
+		g[i] = i / 5;
+		ga[i] = a[i] + 3.0f * (float)(g[i] % 3);
+		gb[i] = ga[i] + (l[i] ? 0.5f : 0.0f);
+	}
+	eval_ci ca, cb;
+	REQUIRE(!eval_bootstrap_paired(ga, gb, l, g, n, R, 5, &pr), "paired, groups");
+	REQUIRE(!eval_bootstrap(ga, l, g, n, R, 5, &ca) && !eval_bootstrap(gb, l, g, n, R, 5, &cb), "unpaired");
+	CHECK(pr.lo > 0, "a uniform gain for every positive must be a significant paired difference: [%g, %g]",
+	      pr.lo, pr.hi);
+	CHECK(ca.hi.auroc > cb.lo.auroc, "the unpaired CIs were meant to overlap here: a [%g, %g], b [%g, %g]",
+	      ca.lo.auroc, ca.hi.auroc, cb.lo.auroc, cb.hi.auroc);
+	/* no negatives: refused */
+	unsigned char l1[n];
+	memset(l1, 1, sizeof l1);
+	CHECK(eval_bootstrap_paired(a, b, l1, NULL, n, 10, 1, &pr) == -1, "paired bootstrap without negatives must fail");
+}
+
 /* ---- idx ---- */
 
 static char dir[] = "/tmp/lmdd-test-eval-XXXXXX";
@@ -398,6 +471,7 @@ int main(void)
 	RUN(quantile);
 	RUN(bootstrap_matches_naive);
 	RUN(bootstrap_groups);
+	RUN(paired_matches_naive);
 	RUN(idx_plain_and_gzip);
 	RUN(idx_errors);
 	RUN(resize_matches_torch);

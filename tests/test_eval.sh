@@ -20,6 +20,8 @@
 #                     of those two factors (and the base), each distinct
 #                     setting scored once (rows with the base's parameters
 #                     carry the base's AUROC), NFE = steps x reps per row;
+#                     each other row has its paired AUROC difference to the
+#                     base, equal to the two AUROCs' difference, inside its CI;
 #                     an unknown factor -> exit 64 naming it
 #   eval_calibration_other_model  a <model>.calib.json whose model_crc32 is
 #                     another file's is flagged as not comparable on the page
@@ -219,6 +221,17 @@ for r in j["rows"]:
         bad.append("%s=%s has the base's settings but another AUROC" % (r["factor"], r["value"]))
     if not 0 <= r["metrics"]["auroc"] <= 1 or r["metrics"]["n_in"] != 6:
         bad.append("%s=%s: metrics %s" % (r["factor"], r["value"], r["metrics"]))
+    m = r["metrics"]
+    if p == base["params"]:
+        if "d_auroc" in m:
+            bad.append("%s=%s is the base but has a paired difference" % (r["factor"], r["value"]))
+    elif "d_auroc" not in m:
+        bad.append("%s=%s: no paired difference to the base" % (r["factor"], r["value"]))
+    elif not (m["d_auroc_lo"] <= m["d_auroc"] <= m["d_auroc_hi"]
+              and abs(m["d_auroc"] - (m["auroc"] - base["metrics"]["auroc"])) < 1e-9):
+        bad.append("%s=%s: paired difference %s [%s, %s] against AUROCs %s and %s" % (
+            r["factor"], r["value"], m["d_auroc"], m["d_auroc_lo"], m["d_auroc_hi"], m["auroc"],
+            base["metrics"]["auroc"]))
 print("; ".join(bad))
 PYEOF
 )
