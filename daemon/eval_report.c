@@ -161,8 +161,9 @@ static void sweep_section(FILE *f, const cJSON *sw)
 		           "in common cancels: the test of rule 2 in docs/evaluation.md. The unpaired CIs beside it "
 		           "overlap far more often.\n\n",
 		        strcmp(str(sw, "suite"), "ped2") ? "" : "; whole clips resampled");
-	fprintf(f, "| factor | value | NFE | AUROC [95%% CI] | vs base, paired [95%% CI] | AUPR | FPR@95%%TPR | s/img |\n");
-	fprintf(f, "|---|---|---:|---|---|---:|---:|---:|\n");
+	fprintf(f, "| factor | value | NFE | AUROC [95%% CI] |%s AUPR | FPR@95%%TPR | s/img |\n",
+	        paired ? " vs base, paired [95% CI] |" : "");
+	fprintf(f, "|---|---|---:|---|%s---:|---:|---:|\n", paired ? "---|" : "");
 	cJSON_ArrayForEach(r, G(sw, "rows"))
 	{
 		if (!strcmp(str(r, "factor"), "base"))
@@ -173,11 +174,13 @@ static void sweep_section(FILE *f, const cJSON *sw)
 		fmt_num(aupr, sizeof aupr, num(m, "aupr"));
 		fmt_num(fpr, sizeof fpr, num(m, "fpr95"));
 		int b = cJSON_IsTrue(G(r, "is_base"));
-		char diff[96] = "—";
-		if (!b && !isnan(num(m, "d_auroc")))
-			snprintf(diff, sizeof diff, "%+.4f [%+.4f, %+.4f]", num(m, "d_auroc"), num(m, "d_auroc_lo"),
+		char diff[96] = "";
+		if (paired)
+			snprintf(diff, sizeof diff, " — |");
+		if (paired && !b && !isnan(num(m, "d_auroc")))
+			snprintf(diff, sizeof diff, " %+.4f [%+.4f, %+.4f] |", num(m, "d_auroc"), num(m, "d_auroc_lo"),
 			         num(m, "d_auroc_hi"));
-		fprintf(f, "| %s | %s%s%s | %.0f | %s | %s | %s | %s | %.3f |\n", str(r, "factor"), b ? "**" : "",
+		fprintf(f, "| %s | %s%s%s | %.0f | %s |%s %s | %s | %.3f |\n", str(r, "factor"), b ? "**" : "",
 		        str(r, "value"), b ? "**" : "", num(r, "nfe"), auroc, diff, aupr, fpr, num(r, "s_per_image"));
 	}
 	/* mechanical summary: the best value per factor, and the best within 100 NFE */
