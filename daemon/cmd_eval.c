@@ -52,6 +52,7 @@
 #include "cli.h"
 #include "cli_engine.h"
 #include "config.h"
+#include "eval_compare.h"
 #include "eval_data.h"
 #include "eval_metrics.h"
 #include "eval_report.h"
@@ -1452,6 +1453,8 @@ static const char eval_help[] =
 	"  --ped2-data DIR       default /work/shared/data/ucsd-ped2 (test/NN.mkv, test-labels.csv)\n"
 	"  --no-plots            do not run tools/plot_eval.py\n"
 	"  --report-only         score nothing: rewrite README.md and the plots from the JSON/CSV in --out\n"
+	"  --compare DIR         score nothing: each suite's AUROC in DIR minus in --out, on the items both\n"
+	"                        scored, with a paired bootstrap CI (scores-<suite>.csv of two runs)\n"
 	"  --plot-script F       the plot script (default tools/plot_eval.py)\n"
 	"  --python P            Python with matplotlib (default /usr/bin/python3, or $LMDD_PYTHON)\n\n";
 
@@ -1476,6 +1479,7 @@ int cmd_eval(int argc, char **argv)
 	cfg.mnist_dir = "/work/shared/data/mnist";
 	cfg.ped2_dir = "/work/shared/data/ucsd-ped2";
 	int want[NSUITES] = { 1, 1, 1 };
+	const char *compare = NULL; /* --compare DIR */
 	size_t cl = 0;
 	cl += (size_t)snprintf(cfg.cmdline, sizeof cfg.cmdline, "lmdd eval");
 	for (int i = 1; i < argc && cl < sizeof cfg.cmdline; i++)
@@ -1504,6 +1508,15 @@ int cmd_eval(int argc, char **argv)
 		}
 		if (!strcmp(a, "--no-plots")) {
 			cfg.plots = 0;
+			continue;
+		}
+		if (!strcmp(a, "--compare")) {
+			if (!v || !*v) {
+				fprintf(stderr, "lmdd eval: --compare: expected a results folder\n");
+				return EX_USAGE;
+			}
+			compare = v;
+			i++;
 			continue;
 		}
 		if (!strcmp(a, "--report-only")) {
@@ -1589,6 +1602,14 @@ int cmd_eval(int argc, char **argv)
 			return EX_USAGE;
 		}
 		i++;
+	}
+	if (compare) { /* scores nothing, writes nothing */
+		const char *sel[NSUITES];
+		int ns = 0;
+		for (int s = 0; s < NSUITES; s++)
+			if (want[s])
+				sel[ns++] = suite_names[s];
+		return eval_compare(cfg.out, compare, sel, ns, cfg.bootstrap, cfg.boot_seed, stdout) ? EX_DATAERR : 0;
 	}
 	eval_cpu_model(cfg.cpu, sizeof cfg.cpu);
 	cfg.cores = eval_cores();

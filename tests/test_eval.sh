@@ -23,6 +23,12 @@
 #                     each other row has its paired AUROC difference to the
 #                     base, equal to the two AUROCs' difference, inside its CI;
 #                     an unknown factor -> exit 64 naming it
+#   eval_compare      --compare on two hand-made results folders: items
+#                     matched by key whatever their order (one only in B),
+#                     A all tied (0.5) vs B separating (1.0) -> B - A +0.5
+#                     [+0.5, +0.5], "B better", image and Ped2 kinds; a label
+#                     that differs between the runs and an unparsable line
+#                     -> exit 65 naming the item / the file and line
 #   eval_calibration_other_model  a <model>.calib.json whose model_crc32 is
 #                     another file's is flagged as not comparable on the page
 #   eval_errors       missing model -> exit 66 and "not evaluated"; bad --suite -> 64
@@ -242,6 +248,28 @@ PYEOF
 else
 	fail eval_sweep "lmdd eval --sweep-only failed: $(tail -3 "$T/sw.err")"
 fi
+
+# ---- eval_compare
+mkdir -p "$T/ca" "$T/cb" "$T/cc" "$T/cd"
+printf 'clip,frame,label,score,score_clip_minmax,speed\n01,0,0,1,0,\n01,1,1,1,0,1.5\n02,0,0,1,0,\n02,1,1,1,0,\n03,0,0,1,0,\n03,1,1,1,0,\n' >"$T/ca/scores-ped2.csv"
+printf 'clip,frame,label,score,score_clip_minmax,speed\n04,0,0,9,0,\n03,1,1,5,1,\n03,0,0,2,0,\n02,1,1,5,1,\n02,0,0,2,0,\n01,1,1,5,1,\n01,0,0,2,0,\n' >"$T/cb/scores-ped2.csv"
+printf 'set,item,label,score\nin,0,0,0.5\nin,1,0,0.5\nout,0,1,0.5\nout,1,1,0.5\n' >"$T/ca/scores-fmnist-mnist.csv"
+printf 'set,item,label,score\nout,1,1,0.9\nout,0,1,0.8\nin,1,0,0.2\nin,0,0,0.1\n' >"$T/cb/scores-fmnist-mnist.csv"
+sed 's/^02,1,1,5,1,$/02,1,0,5,1,/' "$T/cb/scores-ped2.csv" >"$T/cc/scores-ped2.csv"
+sed '3s/.*/01,x,0,1,0,/' "$T/cb/scores-ped2.csv" >"$T/cd/scores-ped2.csv"
+out=$("$LMDD" eval --compare "$T/cb" --out "$T/ca" --bootstrap 200 2>"$T/c.err"); rc=$?
+"$LMDD" eval --compare "$T/cc" --out "$T/ca" --suite ped2 >/dev/null 2>"$T/c2.err"; rc2=$?
+"$LMDD" eval --compare "$T/cd" --out "$T/ca" --suite ped2 >/dev/null 2>"$T/c3.err"; rc3=$?
+why=""
+[ "$rc" -eq 0 ] || why="$why exit $rc ($(cat "$T/c.err"));"
+grep -q "^ped2: 6 items in both (3 in, 3 out); 0 only in A, 1 only in B$" <<<"$out" || why="$why ped2 matching;"
+[ "$(grep -c 'AUROC A 0.5000, B 1.0000; B - A +0.5000 \[+0.5000, +0.5000\] (paired, 200 resamples, .*B better$' <<<"$out")" -eq 2 ] ||
+	why="$why differences;"
+grep -q "whole clips" <<<"$out" && grep -q "stratified" <<<"$out" || why="$why resampling kinds;"
+grep -q "per-clip min-max" <<<"$out" && why="$why min-max compared over different frame sets;"
+[ "$rc2" -eq 65 ] && grep -q "ped2 02 1: label 1 in .* but 0 in" "$T/c2.err" || why="$why label mismatch: exit $rc2 ($(cat "$T/c2.err"));"
+[ "$rc3" -eq 65 ] && grep -q "cd/scores-ped2.csv: line 3: expected" "$T/c3.err" || why="$why bad line: exit $rc3 ($(cat "$T/c3.err"));"
+[ -z "$why" ] && pass eval_compare || fail eval_compare "$why output: $out"
 
 # ---- eval_errors
 "$LMDD" eval --suite fmnist-mnist --fmnist-model "$T/none.safetensors" --out "$T/e" --no-plots >/dev/null 2>"$T/e.err"
