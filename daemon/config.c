@@ -711,6 +711,15 @@ static int calib_params_fill(const cJSON *have, lmd_params *p, unsigned fixed, c
 	return 0;
 }
 
+int config_params_overlay(lmd_params *dst, const lmd_params *src, unsigned keys)
+{
+	cJSON *from = cli_params_json(src);
+	char err[200];
+	int rc = from ? calib_params_fill(from, dst, ~keys, err, sizeof err) : -1;
+	cJSON_Delete(from);
+	return rc;
+}
+
 /* The first setting in which the sidecar's "params" differ from ours, as
  * "steps 3 (the config: 10)", or "" when they agree. */
 static void calib_params_diff(const cJSON *have, const lmd_params *p, char *out, size_t outlen)

@@ -111,6 +111,11 @@ typedef struct {
 int config_read_calib(const char *path, const char *model, lmd_params *p, unsigned fixed,
                       cfg_calib *out, char *err, size_t errlen);
 
+/* Copy into dst the sampler settings whose config_sampler_keys bit is set in
+ * `keys`, from src: a sidecar's operating point with the settings a command
+ * line gave put back on top. -1 (dst partly written) if one does not copy. */
+int config_params_overlay(lmd_params *dst, const lmd_params *src, unsigned keys);
+
 /* CRC-32 (zlib) of a whole file as 8 hex digits in out[9]; -1 if unreadable. */
 int config_file_crc32(const char *path, char out[9]);
 

@@ -176,7 +176,8 @@ fi
 
 # ---- eval_calibration_params: the model's sidecar (lmdd calibrate --t0 500)
 # fills the sampler settings the command line leaves out, and the page says
-# so; a setting given on the command line wins, with a warning naming the file
+# so; a setting given on the command line wins, with a warning naming the file,
+# and the sidecar still fills the others (--steps 3 keeps the sidecar's t0 500)
 if command -v ffmpeg >/dev/null; then
 	ffmpeg -v error -y -f lavfi -i "testsrc=size=32x32:rate=10:duration=0.4" "$T/still-%d.png"
 	cp "$T/m.safetensors" "$T/c.safetensors"
@@ -186,6 +187,7 @@ if command -v ffmpeg >/dev/null; then
 	E=(--suite fmnist-mnist --limit 8 --fmnist-model "$T/c.safetensors" "${FAST[@]}" --no-plots)
 	"$LMDD" eval "${E[@]}" --out "$T/cp1" >/dev/null 2>"$T/cp1.err" || why="$why eval failed: $(tail -2 "$T/cp1.err");"
 	"$LMDD" eval "${E[@]}" --t0 999 --out "$T/cp2" >/dev/null 2>"$T/cp2.err" || why="$why eval --t0 failed;"
+	"$LMDD" eval "${E[@]}" --steps 3 --out "$T/cp3" >/dev/null 2>"$T/cp3.err" || why="$why eval --steps failed;"
 	why="$why$("$PY" - "$T" <<'PYEOF'
 import json, sys
 t = sys.argv[1]
@@ -200,6 +202,11 @@ if b["params"]["t0"] != 999 or "params_from" in b:
     bad.append("--t0 999 not kept: t0 %s, params_from %s" % (b["params"]["t0"], b.get("params_from")))
 if "t0 500 (the config: 999)" not in open(t + "/cp2.err").read():
     bad.append("no warning naming the difference: %s" % open(t + "/cp2.err").read()[-300:])
+c = json.load(open(t + "/cp3/summary-fmnist-mnist.json"))
+if c["params"]["steps"] != 3 or c["params"]["t0"] != 500 or c.get("params_from") != t + "/c.safetensors.calib.json":
+    bad.append("--steps 3 dropped the sidecar's other settings: %s, params_from %s" % (c["params"], c.get("params_from")))
+if "the sidecar's for the rest" not in open(t + "/cp3.err").read():
+    bad.append("the --steps 3 warning does not say the sidecar filled the rest: %s" % open(t + "/cp3.err").read()[-300:])
 print("; ".join(bad))
 PYEOF
 )"
