@@ -762,25 +762,19 @@ static int open_run(eval_run *R, const eval_cfg *cfg, int suite, char *why, size
 	if (!access(cal, F_OK)) {
 		lmd_params p = R->o.p;
 		cfg_calib cc;
-		if (config_read_calib(cal, R->o.model, &p, cfg->o.params_set, &cc, err, sizeof err)) {
+		int use = !config_read_calib(cal, R->o.model, &p, cfg->o.params_set, &cc, err, sizeof err);
+		if (!use) {
 			/* a setting given that differs from the sidecar's: the threshold is not
 			 * comparable, but the settings not given still come from the sidecar
 			 * (its operating point), as long as it is this model's */
-			lmd_params q = R->o.p;
 			char err2[512];
-			int merged = !config_read_calib(cal, R->o.model, &q, 0, &cc, err2, sizeof err2) &&
-			             !config_params_overlay(&q, &R->o.p, cfg->o.params_set);
+			p = R->o.p;
+			use = !config_read_calib(cal, R->o.model, &p, 0, &cc, err2, sizeof err2) &&
+			      !config_params_overlay(&p, &R->o.p, cfg->o.params_set);
 			fprintf(stderr, "lmdd eval: warning: %s; scoring with the command line's settings%s\n", err,
-			        merged ? " and the sidecar's for the rest" : "");
-			if (merged) {
-				cJSON *a = cli_params_json(&R->o.p), *b = cli_params_json(&q);
-				if (!cJSON_Compare(a, b, 1))
-					snprintf(R->params_from, sizeof R->params_from, "%s", cal);
-				cJSON_Delete(a);
-				cJSON_Delete(b);
-				R->o.p = q;
-			}
-		} else {
+			        use ? " and the sidecar's for the rest" : "");
+		}
+		if (use) {
 			cJSON *a = cli_params_json(&R->o.p), *b = cli_params_json(&p);
 			if (!cJSON_Compare(a, b, 1))
 				snprintf(R->params_from, sizeof R->params_from, "%s", cal);
