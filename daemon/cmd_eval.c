@@ -38,7 +38,10 @@
  *    from FFmpeg's block motion estimation (daemon/motion.h), each clip
  *    decoded once more at its source size (~6 ms per frame here).
  *  - CIs: 1000-resample percentile bootstrap from a fixed seed; stratified
- *    for images, by clip for Ped2 (frames of a clip are correlated).
+ *    for images, by clip for Ped2 (frames of a clip are correlated). The
+ *    sweep also gives each setting's AUROC difference to the base, paired
+ *    (the same resamples for both); --compare DIR does the same for two
+ *    runs' scores CSVs (daemon/eval_compare.h).
  */
 #include <errno.h>
 #include <math.h>

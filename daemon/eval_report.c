@@ -10,8 +10,11 @@
  *  - Each row names the model file and its training step: models that are
  *    still training give provisional numbers, and the page says so.
  *  - The sweep section is summarised mechanically: for each factor the
- *    value with the highest AUROC and its cost, and the best setting within
- *    the NFE budget; docs/evaluation.md explains how defaults follow.
+ *    value with the highest AUROC and its cost, the best setting within
+ *    the NFE budget, and (for sweeps with paired differences, since
+ *    2026-11-29) which settings are better, worse or not shown different
+ *    from the base by their paired CI; docs/evaluation.md explains how
+ *    defaults follow.
  */
 #include <math.h>
 #include <stdio.h>
