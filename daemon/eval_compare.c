@@ -90,6 +90,8 @@ static int load(const char *path, table *t)
 			}
 			continue;
 		}
+		if (line[strspn(line, " \t\r\n")] == 0)
+			continue; /* a blank line (a hand-edited file's last) */
 		if (t->n == alloc) {
 			size_t na = alloc ? 2 * alloc : 1024;
 			row *nr = realloc(t->r, na * sizeof *nr);
@@ -209,7 +211,7 @@ static int compare_suite(const char *a_dir, const char *b_dir, const char *name,
 	fprintf(out, "%s: %zu items in both (%zu in, %zu out); %zu only in A, %zu only in B\n", name, n, n - pos, pos,
 	        A.n - n, B.n - n);
 	fprintf(out, "  A = %s\n  B = %s\n", pa, pb);
-	report(out, A.ped2 ? "one global scale" : "AUROC", sa, sb, lab, A.ped2 ? grp : NULL, n, resamples, seed);
+	report(out, A.ped2 ? "one global scale" : "all items", sa, sb, lab, A.ped2 ? grp : NULL, n, resamples, seed);
 	if (A.ped2 && n == A.n && n == B.n)
 		report(out, "per-clip min-max", ma, mb, lab, grp, n, resamples, seed);
 	rc = 0;

@@ -26,7 +26,8 @@
 #   eval_compare      --compare on two hand-made results folders: items
 #                     matched by key whatever their order (one only in B),
 #                     A all tied (0.5) vs B separating (1.0) -> B - A +0.5
-#                     [+0.5, +0.5], "B better", image and Ped2 kinds; a label
+#                     [+0.5, +0.5], "B better", image and Ped2 kinds (a blank
+#                     last line skipped); a label
 #                     that differs between the runs and an unparsable line
 #                     -> exit 65 naming the item / the file and line
 #   eval_calibration_other_model  a <model>.calib.json whose model_crc32 is
@@ -260,7 +261,7 @@ fi
 mkdir -p "$T/ca" "$T/cb" "$T/cc" "$T/cd"
 printf 'clip,frame,label,score,score_clip_minmax,speed\n01,0,0,1,0,\n01,1,1,1,0,1.5\n02,0,0,1,0,\n02,1,1,1,0,\n03,0,0,1,0,\n03,1,1,1,0,\n' >"$T/ca/scores-ped2.csv"
 printf 'clip,frame,label,score,score_clip_minmax,speed\n04,0,0,9,0,\n03,1,1,5,1,\n03,0,0,2,0,\n02,1,1,5,1,\n02,0,0,2,0,\n01,1,1,5,1,\n01,0,0,2,0,\n' >"$T/cb/scores-ped2.csv"
-printf 'set,item,label,score\nin,0,0,0.5\nin,1,0,0.5\nout,0,1,0.5\nout,1,1,0.5\n' >"$T/ca/scores-fmnist-mnist.csv"
+printf 'set,item,label,score\nin,0,0,0.5\nin,1,0,0.5\nout,0,1,0.5\nout,1,1,0.5\n\n' >"$T/ca/scores-fmnist-mnist.csv"
 printf 'set,item,label,score\nout,1,1,0.9\nout,0,1,0.8\nin,1,0,0.2\nin,0,0,0.1\n' >"$T/cb/scores-fmnist-mnist.csv"
 sed 's/^02,1,1,5,1,$/02,1,0,5,1,/' "$T/cb/scores-ped2.csv" >"$T/cc/scores-ped2.csv"
 sed '3s/.*/01,x,0,1,0,/' "$T/cb/scores-ped2.csv" >"$T/cd/scores-ped2.csv"
