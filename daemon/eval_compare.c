@@ -142,15 +142,13 @@ static int load(const char *path, table *t)
 static void report(FILE *out, const char *what, const float *a, const float *b, const unsigned char *lab,
                    const int *grp, size_t n, int resamples, uint64_t seed)
 {
-	eval_metrics ma, mb;
 	eval_paired pr;
-	if (eval_compute(a, lab, n, &ma) || eval_compute(b, lab, n, &mb) ||
-	    eval_bootstrap_paired(a, b, lab, grp, n, resamples, seed, &pr)) {
+	if (eval_bootstrap_paired(a, b, lab, grp, n, resamples, seed, &pr)) {
 		fprintf(out, "  %s: no AUROC (one class only, or out of memory)\n", what);
 		return;
 	}
 	fprintf(out, "  %s: AUROC A %.4f, B %.4f; B - A %+.4f [%+.4f, %+.4f] (paired, %d resamples%s)%s\n", what,
-	        ma.auroc, mb.auroc, pr.d, pr.lo, pr.hi, resamples, grp ? ", whole clips" : ", stratified",
+	        pr.a, pr.b, pr.d, pr.lo, pr.hi, resamples, grp ? ", whole clips" : ", stratified",
 	        pr.lo > 0 ? ": B better" : pr.hi < 0 ? ": B worse" : ": no difference shown");
 }
 

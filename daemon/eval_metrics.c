@@ -359,6 +359,8 @@ int eval_bootstrap_paired(const float *a, const float *b, const unsigned char *l
 	eval_metrics ma, mb;
 	metrics_w(&pa, NULL, &ma);
 	metrics_w(&pb, NULL, &mb);
+	out->a = ma.auroc;
+	out->b = mb.auroc;
 	out->d = mb.auroc - ma.auroc;
 	uint64_t st = seed;
 	for (int r = 0; r < resamples; r++) {

@@ -53,11 +53,13 @@ int eval_bootstrap(const float *score, const unsigned char *label, const int *gr
  * (same labels, same groups), each resample drawn once and read by both, so
  * what the items have in common cancels and the interval is about the
  * difference alone (much narrower than comparing two unpaired CIs). Same
- * resampling as eval_bootstrap (stratified, or whole groups). d is the
- * difference on all items; lo, hi its 2.5% and 97.5% percentiles. Returns -1
- * on out of memory or if there is no positive or no negative.
+ * resampling as eval_bootstrap (stratified, or whole groups). a and b are
+ * the two AUROCs on all items, d = b - a; lo, hi its 2.5% and 97.5%
+ * percentiles. Returns -1 on out of memory or if there is no positive or no
+ * negative.
  */
 typedef struct {
+	double a, b;             /* the two AUROCs on all items */
 	double d, lo, hi;
 	int resamples;
 } eval_paired;
