@@ -143,7 +143,7 @@ def main():
             cpu = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    print(f"lmdd bench — model: 1ch 64x64, base 32, mult 1-2-2, 2 res blocks, attn@2 (random weights)")
+    print("lmdd bench — model: 1ch 64x64, base 32, mult 1-2-2, 2 res blocks, attn@2 (random weights)")
     print(f"work: {a.n} images x LMD {a.steps} steps x {a.reps} attempts = {a.steps * a.reps} NFE/image; "
           f"median of {a.runs} runs after a warm-up")
     print(f"machine: {cpu}, {os.cpu_count()} cores; OpenBLAS sgemm 1024^3: "

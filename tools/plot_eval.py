@@ -11,7 +11,9 @@ Reads what `lmdd eval` wrote into RESULTS_DIR and writes PNGs next to it:
                          anomalous frames shaded, the calibrated threshold
                          (from the model's .calib.json) when there is one,
                          and the baseline's speed on a right-hand axis
-  sweep.png              AUROC (95% CI) vs NFE per image for the sweep
+  sweep.png              AUROC (95% CI) vs NFE per image for the sweep and,
+                         when the sweep has them, each setting's paired
+                         difference to the base (the rule's reading)
   examples-<suite>.png   example images: input, reconstruction (first
                          attempt) and per-pixel distance map, with the score
 
@@ -172,8 +174,14 @@ def plot_timelines(out, j):
 
 
 def plot_sweep(out, sweeps):
-    fig, axes = plt.subplots(1, len(sweeps), figsize=(5.5 * len(sweeps), 4.5), squeeze=False)
-    for ax, (suite, sw) in zip(axes[0], sweeps.items()):
+    """top row: AUROC (unpaired 95% CI) against NFE; a second row, when the
+    sweep has paired differences (d_auroc), AUROC minus the base's with its
+    paired CI: what the decision rule reads (docs/evaluation.md)."""
+    paired = any(r["metrics"].get("d_auroc") is not None for sw in sweeps.values() for r in sw["rows"])
+    nrow = 2 if paired else 1
+    fig, axes = plt.subplots(nrow, len(sweeps), figsize=(5.5 * len(sweeps), 4.5 * nrow), squeeze=False)
+    for col, (suite, sw) in enumerate(sweeps.items()):
+        ax, axd = axes[0][col], (axes[1][col] if paired else None)
         factors = []
         for r in sw["rows"]:
             if r["factor"] not in factors and r["factor"] != "base":
@@ -190,15 +198,32 @@ def plot_sweep(out, sweeps):
             for r, xx, yy in zip(rs, x, y):
                 if not r.get("is_base"):  # the base point is the dotted line
                     ax.annotate(r["value"], (xx, yy), fontsize=6, xytext=(3, 3), textcoords="offset points")
+            if axd is None:
+                continue
+            ds = [(xx, r) for xx, r in zip(x, rs) if r["metrics"].get("d_auroc") is not None]
+            if not ds:
+                continue
+            d = [r["metrics"]["d_auroc"] for _, r in ds]
+            dlo = [r["metrics"]["d_auroc"] - r["metrics"]["d_auroc_lo"] for _, r in ds]
+            dhi = [r["metrics"]["d_auroc_hi"] - r["metrics"]["d_auroc"] for _, r in ds]
+            axd.errorbar([xx for xx, _ in ds], d, yerr=[dlo, dhi], fmt="o", ms=4, capsize=2,
+                         color=cmap(k % 10), label=fac, alpha=0.85)
+            for (xx, r), dd in zip(ds, d):
+                axd.annotate(r["value"], (xx, dd), fontsize=6, xytext=(3, 3), textcoords="offset points")
         base = [r for r in sw["rows"] if r["factor"] == "base"]
         if base and base[0]["metrics"].get("auroc") is not None:
             ax.axhline(base[0]["metrics"]["auroc"], color="0.5", ls=":", lw=0.8, label="base")
-        ax.axvline(100, color="tab:red", ls="--", lw=0.8, label="100 NFE budget")
-        ax.set_xscale("log")
-        ax.set_xlabel("NFE per image (log; points spread sideways by factor)")
-        ax.set_ylabel("AUROC")
+        for a in ([ax, axd] if axd is not None else [ax]):
+            a.axvline(100, color="tab:red", ls="--", lw=0.8, label="100 NFE budget")
+            a.set_xscale("log")
+            a.set_xlabel("NFE per image (log; points spread sideways by factor)")
+        ax.set_ylabel("AUROC (unpaired 95% CI)")
         ax.set_title(f"sweep {suite} ({step_note(sw)})", fontsize=9)
         ax.legend(fontsize=7)
+        if axd is not None:
+            axd.axhline(0, color="0.5", ls=":", lw=0.8)
+            axd.set_ylabel("AUROC minus base (paired 95% CI)")
+            axd.set_title(f"{suite}: above 0 better, below worse, across 0 no difference shown", fontsize=9)
     fig.tight_layout()
     fig.savefig(os.path.join(out, "sweep.png"), dpi=110)
     plt.close(fig)
