@@ -1,7 +1,6 @@
 """test_ped2_pooling.py — tools/ped2_pooling.py: its pooling variants against
 brute force, and the whole tool on a two-clip stand-in for Ped2 through
 `lmdd score --every --maps` with the small gray fixture model."""
-import csv
 import os
 import re
 import subprocess
@@ -13,6 +12,9 @@ import numpy as np
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 import ped2_pooling as pp  # noqa: E402
+
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+import ped2_standin  # noqa: E402
 
 LMDD = os.path.join(ROOT, os.environ.get("B", "build"), "lmdd")
 FIX = os.path.join(ROOT, "tests/fixtures/daemon-gray.safetensors")
@@ -57,18 +59,7 @@ def test_residual_fit():
 
 def test_tool_end_to_end():
     with tempfile.TemporaryDirectory() as d:
-        for sub, names in (("test", ("01", "02")), ("train", ("01",))):
-            os.makedirs(os.path.join(d, sub))
-            for i, n in enumerate(names):
-                subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i",
-                                f"testsrc=s=96x64:r=10:d=0.7,hue=h={60 * i}", "-c:v", "ffv1",
-                                os.path.join(d, sub, n + ".mkv")], check=True)
-        with open(os.path.join(d, "test-labels.csv"), "w") as f:
-            w = csv.writer(f)
-            w.writerow(["clip", "frame", "anomalous"])
-            for c in ("01", "02"):
-                for k in range(7):
-                    w.writerow([c, k, int(c == "02" and k >= 3)])
+        ped2_standin.make(d, train=("01",), anomalous=lambda c, k: c == "02" and k >= 3)
         r = subprocess.run([sys.executable, os.path.join(ROOT, "tools/ped2_pooling.py"), "--lmdd", LMDD,
                             "--model", FIX, "--data", d, "--every", "3", "--train-every", "2",
                             "--work", os.path.join(d, "w"), "--backend", "cpu", "--steps", "2"],

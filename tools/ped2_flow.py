@@ -32,7 +32,7 @@ import sys
 
 import numpy as np
 
-from ped2_framediff import auroc, decode, per_clip_minmax, read_labels
+from ped2_framediff import auroc, decode, read_labels, report
 
 try:
     import cv2
@@ -108,25 +108,6 @@ def block_speeds(path):
 
 
 block_speeds.missing = 0
-
-
-def clip_ci(y, s, clip, reps=1000, seed=0):
-    """95% interval of the global AUROC over resamples of whole clips (with replacement)."""
-    rng = np.random.default_rng(seed)
-    rows = {c: np.where(clip == c)[0] for c in np.unique(clip)}
-    keys = list(rows)
-    v = []
-    for _ in range(reps):
-        idx = np.concatenate([rows[keys[i]] for i in rng.integers(0, len(keys), len(keys))])
-        if 0 < y[idx].sum() < len(idx):
-            v.append(auroc(y[idx], s[idx]))
-    return np.quantile(v, [0.025, 0.975])
-
-
-def report(y, s, clip):
-    lo, hi = clip_ci(y, s, clip)
-    return (f"AUROC global {auroc(y, s):.4f} [{lo:.3f}, {hi:.3f}], "
-            f"per-clip min-max {auroc(y, per_clip_minmax(s, clip)):.4f}")
 
 
 def main():

@@ -14,7 +14,9 @@ squared difference, and the maximum of its KxK box average (K = 9, as
 protocol) and, for comparison, per-clip min-max normalised scores.
 
 Usage: /usr/bin/python3 tools/ped2_framediff.py [--data DIR] [--stride K]
-Needs numpy and ffmpeg; prints one line per score.
+Needs numpy and ffmpeg; prints one line per score. The other ped2_*.py study
+tools import its helpers: decoding, AUROC, per-clip min-max, the labels, and
+the 95% interval over resamples of whole clips.
 """
 import argparse
 import csv
@@ -68,6 +70,25 @@ def per_clip_minmax(s, clip):
         lo, hi = s[m].min(), s[m].max()
         n[m] = (s[m] - lo) / (hi - lo) if hi > lo else 0.0
     return n
+
+
+def clip_ci(y, s, clip, reps=1000, seed=0):
+    """95% interval of the global AUROC over resamples of whole clips (with replacement)."""
+    rng = np.random.default_rng(seed)
+    rows = {c: np.where(clip == c)[0] for c in np.unique(clip)}
+    keys = list(rows)
+    v = []
+    for _ in range(reps):
+        idx = np.concatenate([rows[keys[i]] for i in rng.integers(0, len(keys), len(keys))])
+        if 0 < y[idx].sum() < len(idx):
+            v.append(auroc(y[idx], s[idx]))
+    return np.quantile(v, [0.025, 0.975])
+
+
+def report(y, s, clip):
+    lo, hi = clip_ci(y, s, clip)
+    return (f"AUROC global {auroc(y, s):.4f} [{lo:.3f}, {hi:.3f}], "
+            f"per-clip min-max {auroc(y, per_clip_minmax(s, clip)):.4f}")
 
 
 def read_labels(data):

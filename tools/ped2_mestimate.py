@@ -35,8 +35,7 @@ import time
 
 import numpy as np
 
-from ped2_framediff import auroc, per_clip_minmax, read_labels
-from ped2_flow import clip_ci
+from ped2_framediff import auroc, clip_ci, per_clip_minmax, read_labels
 
 try:
     import av

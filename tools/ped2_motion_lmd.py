@@ -39,8 +39,8 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "train"))
-from ped2_flow import BLOCK as CELL, block_vectors, clip_ci  # noqa: E402
-from ped2_framediff import auroc, decode, per_clip_minmax, read_labels  # noqa: E402
+from ped2_flow import BLOCK as CELL, block_vectors  # noqa: E402
+from ped2_framediff import auroc, clip_ci, decode, per_clip_minmax, read_labels  # noqa: E402
 
 try:
     import cv2

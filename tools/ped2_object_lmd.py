@@ -44,8 +44,7 @@ import sys
 
 import numpy as np
 
-from ped2_flow import clip_ci
-from ped2_framediff import auroc, decode, per_clip_minmax, read_labels
+from ped2_framediff import auroc, clip_ci, decode, per_clip_minmax, read_labels
 from ped2_motion_lmd import fields_mestimate, train
 
 try:
