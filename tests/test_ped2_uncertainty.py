@@ -87,6 +87,17 @@ def test_tool_end_to_end():
         again = subprocess.run(cmd + ["--reuse"], capture_output=True, text=True)
         assert again.returncode == 0 and again.stdout == out, again.stderr
         assert "reusing" in again.stderr and "seed" not in again.stderr, again.stderr
+        # a work folder with a file missing, or written for another model, is named
+        os.rename(os.path.join(d, "w", "frames.f32"), os.path.join(d, "w", "f"))
+        r = subprocess.run(cmd + ["--reuse"], capture_output=True, text=True)
+        assert r.returncode != 0 and "--reuse" in r.stderr and "frames.f32" in r.stderr, r.stderr
+        os.rename(os.path.join(d, "w", "f"), os.path.join(d, "w", "frames.f32"))
+        with open(os.path.join(d, "w", "frames.f32"), "ab") as f:
+            f.write(b"\0" * 4 * 48 * 32)
+        r = subprocess.run(cmd + ["--reuse"], capture_output=True, text=True)
+        assert r.returncode != 0 and "6 frames listed, but frames.f32 holds 7 and rebuilds.f32 12 of 48x32" in r.stderr, r.stderr
+        with open(os.path.join(d, "w", "frames.f32"), "r+b") as f:
+            f.truncate(6 * 4 * 48 * 32)
         # a label missing for a scored frame is named
         rows = open(os.path.join(d, "test-labels.csv")).read().splitlines()
         open(os.path.join(d, "test-labels.csv"), "w").write("\n".join(r for r in rows if r != "02,6,1") + "\n")

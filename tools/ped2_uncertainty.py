@@ -143,10 +143,20 @@ def main():
     labels = read_labels(a.data)
     if a.reuse:
         print(f"ped2_uncertainty: reusing {a.work}", file=sys.stderr)
-        with open(fl) as f:
-            keys = [(int(c), int(i)) for c, i in csv.reader(f)]
-        frames = np.fromfile(fx, np.float32).reshape(-1, h, w)
-        rebuilds = np.fromfile(fr, np.float32).reshape(-1, len(frames), h, w)
+        try:
+            with open(fl) as f:
+                keys = [(int(c), int(i)) for c, i in csv.reader(f)]
+            frames = np.fromfile(fx, np.float32)
+            rebuilds = np.fromfile(fr, np.float32)
+        except (OSError, ValueError) as e:
+            sys.exit(f"ped2_uncertainty: --reuse {a.work}: {e}")
+        n = len(keys)
+        if n == 0 or frames.size != n * h * w or rebuilds.size % (n * h * w) or rebuilds.size < 2 * n * h * w:
+            sys.exit(f"ped2_uncertainty: --reuse {a.work}: {n} frames listed, but frames.f32 holds "
+                     f"{frames.size / (h * w):g} and rebuilds.f32 {rebuilds.size / (h * w):g} of {w}x{h} "
+                     "(written for another model or run?)")
+        frames = frames.reshape(n, h, w)
+        rebuilds = rebuilds.reshape(-1, n, h, w)
     else:
         clips = sorted(os.path.splitext(n)[0] for n in os.listdir(os.path.join(a.data, "test")) if n.endswith(".mkv"))
         keys, frames, cond = [], [], []
