@@ -66,7 +66,7 @@ def board(h, w, blocks=8, rep=0):
 
 
 def masked(rebuilds, frames):
-    """[n, h, w] bool: the first board for every frame, after checking that
+    """[h, w] bool: the first board (every frame's), after checking that
     no rebuild changed a known pixel by more than TOL (the engine copies them
     back through its [-1, 1] scale, so within 1e-6, not bit-equal)."""
     m = board(*frames.shape[1:])
@@ -74,7 +74,7 @@ def masked(rebuilds, frames):
     if moved.size and moved.max() > TOL:
         raise ValueError(f"a known pixel changed by {moved.max():.3g}: the rebuilds do not use the first "
                          "8x8 checkerboard")
-    return np.broadcast_to(m, frames.shape)
+    return m
 
 
 def frame_scores(rebuilds, frames):
@@ -84,7 +84,7 @@ def frame_scores(rebuilds, frames):
     var = rebuilds.var(0, ddof=1)
 
     def pool(a):
-        return np.array([a[i][m[i]].mean() for i in range(len(a))])
+        return a[:, m].mean(1)
     out = {
         "err seed 0": pool((frames - rebuilds[0]) ** 2),
         f"err, mean of {len(rebuilds)}": pool(((frames[None] - rebuilds) ** 2).mean(0)),
@@ -92,7 +92,7 @@ def frame_scores(rebuilds, frames):
         "spread": pool(var),
     }
     out["err / spread"] = out[f"err, mean of {len(rebuilds)}"] / out["spread"]
-    v = var[m].mean()
+    v = var[:, m].mean()
     for e in EPS:
         out[f"z, eps {e:g}"] = pool((frames - mean) ** 2 / (var + e * v))
     return out

@@ -173,6 +173,22 @@ def plot_timelines(out, j):
     plt.close(fig)
 
 
+def sweep_points(ax, pts, key, color, label):
+    """pts [(x, sweep row)]: the rows' metrics[key] with their key_lo..key_hi
+    as error bars, each labelled with its value but the base (drawn as a line)."""
+    if not pts:
+        return
+    m = [r["metrics"] for _, r in pts]
+    y = [v[key] for v in m]
+    lo = [v[key] - (v[key] if v.get(key + "_lo") is None else v[key + "_lo"]) for v in m]
+    hi = [(v[key] if v.get(key + "_hi") is None else v[key + "_hi"]) - v[key] for v in m]
+    ax.errorbar([x for x, _ in pts], y, yerr=[lo, hi], fmt="o", ms=4, capsize=2, color=color, label=label,
+                alpha=0.85)
+    for (x, r), yy in zip(pts, y):
+        if not r.get("is_base"):
+            ax.annotate(r["value"], (x, yy), fontsize=6, xytext=(3, 3), textcoords="offset points")
+
+
 def plot_sweep(out, sweeps):
     """top row: AUROC (unpaired 95% CI) against NFE; a second row, when the
     sweep has paired differences (d_auroc), AUROC minus the base's with its
@@ -190,26 +206,11 @@ def plot_sweep(out, sweeps):
         for k, fac in enumerate(factors):
             rs = [r for r in sw["rows"] if r["factor"] == fac and r["metrics"].get("auroc") is not None]
             # factors share NFE values (most settings cost 20): spread them a little sideways
-            x = [r["nfe"] * (1 + 0.035 * (k - (len(factors) - 1) / 2)) for r in rs]
-            y = [r["metrics"]["auroc"] for r in rs]
-            lo = [r["metrics"]["auroc"] - (r["metrics"].get("auroc_lo") or r["metrics"]["auroc"]) for r in rs]
-            hi = [(r["metrics"].get("auroc_hi") or r["metrics"]["auroc"]) - r["metrics"]["auroc"] for r in rs]
-            ax.errorbar(x, y, yerr=[lo, hi], fmt="o", ms=4, capsize=2, color=cmap(k % 10), label=fac, alpha=0.85)
-            for r, xx, yy in zip(rs, x, y):
-                if not r.get("is_base"):  # the base point is the dotted line
-                    ax.annotate(r["value"], (xx, yy), fontsize=6, xytext=(3, 3), textcoords="offset points")
-            if axd is None:
-                continue
-            ds = [(xx, r) for xx, r in zip(x, rs) if r["metrics"].get("d_auroc") is not None]
-            if not ds:
-                continue
-            d = [r["metrics"]["d_auroc"] for _, r in ds]
-            dlo = [r["metrics"]["d_auroc"] - r["metrics"]["d_auroc_lo"] for _, r in ds]
-            dhi = [r["metrics"]["d_auroc_hi"] - r["metrics"]["d_auroc"] for _, r in ds]
-            axd.errorbar([xx for xx, _ in ds], d, yerr=[dlo, dhi], fmt="o", ms=4, capsize=2,
-                         color=cmap(k % 10), label=fac, alpha=0.85)
-            for (xx, r), dd in zip(ds, d):
-                axd.annotate(r["value"], (xx, dd), fontsize=6, xytext=(3, 3), textcoords="offset points")
+            pts = [(r["nfe"] * (1 + 0.035 * (k - (len(factors) - 1) / 2)), r) for r in rs]
+            sweep_points(ax, pts, "auroc", cmap(k % 10), fac)
+            if axd is not None:
+                sweep_points(axd, [(x, r) for x, r in pts if r["metrics"].get("d_auroc") is not None],
+                             "d_auroc", cmap(k % 10), fac)
         base = [r for r in sw["rows"] if r["factor"] == "base"]
         if base and base[0]["metrics"].get("auroc") is not None:
             ax.axhline(base[0]["metrics"]["auroc"], color="0.5", ls=":", lw=0.8, label="base")
