@@ -3,6 +3,11 @@
 # Sources are picked up by wildcard: compute/*.c (engine), daemon/*.c
 # (service + CLI), shaders/*.comp (GLSL, compiled by glslc and embedded).
 # `make SAN=1` builds with AddressSanitizer + UBSan into build-san/.
+#
+# Dependencies are Debian packages (tools/install-deps.sh). `make demo` and
+# `make test` install what is missing first and then build in a sub-make:
+# the compiler and linker flags come from pkg-config, which this file reads
+# when make starts, so they must be read again once the libraries are there.
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -31,6 +36,13 @@ CFLAGS  += $(OPT) -std=gnu11 -Wall -Wextra -Wno-unused-parameter -fopenmp -pthre
 #  own headers from system headers and hides cpu_set_t from OpenBLAS's cblas.h)
 LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lopenblas -lm
 LDFLAGS += -fopenmp -pthread $(SANFL)
+
+# Building needs the libraries: say so at once instead of failing at link.
+ifneq ($(filter-out deps demo test test-san clean fresh-check fuzz uninstall,$(or $(MAKECMDGOALS),all)),)
+ifeq ($(shell pkg-config --exists $(PKGS) openblas 2>/dev/null && echo ok),)
+$(error libraries missing (pkg-config $(PKGS) openblas): run `make deps` first, or `make demo` / `make test`, which install them)
+endif
+endif
 
 COMPUTE_SRC := $(wildcard compute/*.c)
 DAEMON_SRC  := $(wildcard daemon/*.c)
@@ -70,8 +82,10 @@ $(B)/tests/%: tests/%.c $(B)/libcompute.a $(filter-out $(B)/daemon/lmdd.o,$(DAEM
 
 tests: $(TEST_BIN) $(TOOL_BIN) $(B)/lmdd
 
-# The README's test command. tests/run.sh prints "N passed, N failed".
-test: tests
+# The README's test command: installs what is missing, builds, runs every
+# test. tests/run.sh prints "N passed, N failed, N skipped".
+test: deps
+	$(MAKE) tests
 	B=$(B) PY=$(PY) tests/run.sh
 
 # The same suite under AddressSanitizer + UBSan.
@@ -84,15 +98,23 @@ deps:
 bench: tests
 	B=$(B) $(PY) tools/bench.py
 
-demo: deps all
+# The README's first command: installs what is missing, builds, runs the demo.
+demo: deps
+	$(MAKE) all
 	tools/demo.sh
+
+# Both README commands on a pristine Debian 12 (debootstrap, minbase + make,
+# git, ca-certificates, no ../shared), each first in a root of its own:
+# tools/fresh_check.sh. Downloads hundreds of packages; not part of CI.
+fresh-check:
+	tools/fresh_check.sh
 
 clean:
 	rm -rf build build-san build-fuzz
 
 include daemon/install.mk
 
-.PHONY: all tests test test-san deps bench demo clean
+.PHONY: all tests test test-san deps bench demo fresh-check clean
 
 # libFuzzer on the model loader (clang), FUZZ_SECONDS of fuzzing from a seed corpus.
 FUZZ_SECONDS ?= 60

@@ -1462,8 +1462,10 @@ static const char eval_help[] =
 	"  --ped2-model F        default models/ucsd-ped2/model.safetensors\n"
 	"                        (--model F overrides the model of every selected suite)\n"
 	"  --fmnist-data DIR     default /usr/share/datasets/fashion-mnist\n"
-	"  --mnist-data DIR      default /work/shared/data/mnist\n"
-	"  --ped2-data DIR       default /work/shared/data/ucsd-ped2 (test/NN.mkv, test-labels.csv)\n"
+	"  --mnist-data DIR      default $LMDD_DATA/mnist\n"
+	"  --ped2-data DIR       default $LMDD_DATA/ucsd-ped2 (test/NN.mkv, test-labels.csv)\n"
+	"                        ($LMDD_DATA: the data sets' folder, default ../shared/data: beside\n"
+	"                        the checkout, which is the current folder, as for the models)\n"
 	"  --no-plots            do not run tools/plot_eval.py\n"
 	"  --report-only         score nothing: rewrite README.md and the plots from the JSON/CSV in --out\n"
 	"  --compare DIR         score nothing: each suite's AUROC in DIR minus in --out, on the items both\n"
@@ -1489,8 +1491,12 @@ int cmd_eval(int argc, char **argv)
 	for (int s = 0; s < NSUITES; s++)
 		cfg.model[s] = suites[s].model;
 	cfg.fmnist_dir = "/usr/share/datasets/fashion-mnist";
-	cfg.mnist_dir = "/work/shared/data/mnist";
-	cfg.ped2_dir = "/work/shared/data/ucsd-ped2";
+	static char mnist_dir[4096], ped2_dir[4096];
+	const char *data = getenv("LMDD_DATA") && *getenv("LMDD_DATA") ? getenv("LMDD_DATA") : "../shared/data";
+	path_join(mnist_dir, sizeof mnist_dir, data, "mnist");
+	path_join(ped2_dir, sizeof ped2_dir, data, "ucsd-ped2");
+	cfg.mnist_dir = mnist_dir;
+	cfg.ped2_dir = ped2_dir;
 	int want[NSUITES] = { 1, 1, 1 };
 	const char *compare = NULL; /* --compare DIR */
 	size_t cl = 0;

@@ -4,9 +4,12 @@
  * A test file defines TEST(name) functions and lists them in main() with
  * RUN(name). CHECK(cond, fmt, ...) records a failure (with file:line and a
  * message) and the test goes on; REQUIRE(...) also returns from the test.
- * Each test prints one line "PASS name" or "FAIL name"; tests/run.sh counts
- * those lines over all binaries and prints the closing "N passed, N failed".
- * A binary exits 1 if any of its tests failed.
+ * SKIP_TEST(fmt, ...) ends a test that cannot run here (a data set or device
+ * that is absent) and says why.
+ * Each test prints one line "PASS name", "FAIL name" or "SKIP name: why";
+ * tests/run.sh counts those lines over all binaries and prints the closing
+ * "N passed, N failed, N skipped". A binary exits 1 if any of its tests
+ * failed; a skipped test is never counted as passed.
  */
 #ifndef LMD_CHECK_H
 #define LMD_CHECK_H
@@ -16,6 +19,7 @@
 
 static int check_failed_;   /* failures in the current test */
 static int check_nfail_;    /* failed tests in this binary */
+static char check_skip_[256]; /* why the current test was skipped ("" = it ran) */
 
 #define TEST(name) static void test_##name(void)
 
@@ -25,9 +29,13 @@ static int check_nfail_;    /* failed tests in this binary */
 
 #define REQUIRE(cond, ...) do { if (!(cond)) { CHECK(cond, __VA_ARGS__); return; } } while (0)
 
-#define RUN(name) do { check_failed_ = 0; test_##name(); \
-	printf("%s %s\n", check_failed_ ? "FAIL" : "PASS", #name); fflush(stdout); \
-	if (check_failed_) check_nfail_++; } while (0)
+#define SKIP_TEST(...) do { snprintf(check_skip_, sizeof check_skip_, __VA_ARGS__); return; } while (0)
+
+#define RUN(name) do { check_failed_ = 0; check_skip_[0] = 0; test_##name(); \
+	if (check_failed_) printf("FAIL %s\n", #name); \
+	else if (check_skip_[0]) printf("SKIP %s: %s\n", #name, check_skip_); \
+	else printf("PASS %s\n", #name); \
+	fflush(stdout); if (check_failed_) check_nfail_++; } while (0)
 
 #define CHECK_EXIT() return check_nfail_ ? 1 : 0
 #endif

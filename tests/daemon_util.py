@@ -24,7 +24,6 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 B = os.environ.get("B", "build")
 LMDD = os.path.join(ROOT, B, "lmdd")
 FIXTURE = os.path.join(ROOT, "tests", "fixtures", "daemon-gray.safetensors")
-PED2 = "/work/shared/data/ucsd-ped2/test"
 THRESHOLD = 0.002   # normal ~0.0003, anomalous ~0.006
 
 failures = 0

@@ -52,7 +52,18 @@ if [ ! -x "$LMDD" ]; then
 fi
 "$PY" tests/make_model.py "$T/m.safetensors" --base 8 --mult 1 --attn "" --groups 2 --frame 32x32 >/dev/null 2>&1 ||
 	{ fail eval_smoke "tests/make_model.py failed"; exit 1; }
-FAST=(--backend cpu --steps 2 --reps 1 --bootstrap 200)
+# MNIST stand-in: the suites read MNIST's test file as a set of 10,000 28x28
+# images, and these tests score them with a random-weight model, so any
+# digits-shaped file will do (a user's checkout has no ../shared/data/mnist)
+mkdir -p "$T/mnist"
+"$PY" - "$T/mnist/t10k-images-idx3-ubyte.gz" <<'PYEOF' || { fail eval_smoke "MNIST stand-in"; exit 1; }
+import gzip, struct, sys
+import numpy as np
+x = (np.random.default_rng(0).random((10000, 28, 28)) > 0.9).astype(np.uint8) * 255
+with gzip.open(sys.argv[1], "wb", compresslevel=1) as f:
+    f.write(struct.pack(">IIII", 0x803, 10000, 28, 28) + x.tobytes())
+PYEOF
+FAST=(--backend cpu --steps 2 --reps 1 --bootstrap 200 --mnist-data "$T/mnist")
 
 # ---- eval_smoke
 out="$T/r1"

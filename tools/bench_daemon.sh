@@ -13,7 +13,7 @@
 # Environment: BENCH_MODEL (models/ucsd-ped2/model.safetensors), BENCH_FPS (1),
 #   BENCH_SECONDS per run (20), BENCH_WARMUP (6), BENCH_STEPS (10),
 #   BENCH_REPS (2), BENCH_BATCH (8), BENCH_MAX_STREAMS (32),
-#   BENCH_CLIP (/work/shared/data/ucsd-ped2/test/01.mkv), B (build).
+#   BENCH_CLIP (samples/ped2-12.mkv, 85 frames of Ped2 test clip 12, looped), B (build).
 # Prints a Markdown table (also written to $BENCH_OUT, default
 # build/bench-daemon.md) with the machine and the command line.
 set -euo pipefail
@@ -35,7 +35,7 @@ STEPS = int(os.environ.get("BENCH_STEPS", "10"))
 REPS = int(os.environ.get("BENCH_REPS", "2"))
 BATCH = int(os.environ.get("BENCH_BATCH", "8"))
 KMAX = int(os.environ.get("BENCH_MAX_STREAMS", "32"))
-CLIP = os.environ.get("BENCH_CLIP", "/work/shared/data/ucsd-ped2/test/01.mkv")
+CLIP = os.path.abspath(os.environ.get("BENCH_CLIP", "samples/ped2-12.mkv"))
 OUTMD = os.environ.get("BENCH_OUT", os.path.join(B, "bench-daemon.md"))
 
 if not os.path.exists(MODEL):

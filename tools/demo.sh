@@ -6,8 +6,8 @@
 #   ped2-02  clip 02 from 8.0 s to its end: walkers, then at 9.4 s a bicycle
 #            rides in (labelled anomalous from frame 94 to the end);
 #   ped2-12  clip 12 from 0 to 8.5 s: walkers only (labelled normal).
-# The stretches are copied out of the clips with ffmpeg (MJPEG: every frame
-# a key frame, nothing re-encoded). Stops cleanly once both have played (or
+# The stretches ship in samples/ (copied out of the clips with ffmpeg: MJPEG,
+# every frame a key frame, nothing re-encoded). Stops cleanly once both have played (or
 # after DEMO_SECONDS). They are read with realtime = off: every frame at the
 # analysis rate is scored, however slow the engine (a CPU takes seconds per
 # frame at the service defaults; in real time it would see only a few).
@@ -20,7 +20,8 @@
 #   DEMO_SECONDS  stop after this long at most (120)
 #   DEMO_OUT      output folder (demo-out)
 # At other sampler settings the demo first calibrates its own threshold, on a
-# few frames of the Ped2 training clips.
+# few frames of the Ped2 training clips, read from $LMDD_DATA/ucsd-ped2
+# (default ../shared/data: not in a user's clone; the shipped settings need none).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=${B:-build}
@@ -33,13 +34,14 @@ T0=${DEMO_T0:-max}
 FPS=${DEMO_FPS:-1}
 MAXS=${DEMO_SECONDS:-120}
 OUT=${DEMO_OUT:-demo-out}
-PED2=${PED2:-/work/shared/data/ucsd-ped2}
+PED2=${LMDD_DATA:-../shared/data}/ucsd-ped2
+SAMPLES=$PWD/samples
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 
 [ -x "$LMDD" ] || { echo "demo: $LMDD missing: run make first" >&2; exit 1; }
 [ -f "$MODEL" ] || { echo "demo: no model at $MODEL yet (being trained?); set DEMO_MODEL=FILE" >&2; exit 1; }
 for c in 02 12; do
-	[ -f "$PED2/test/$c.mkv" ] || { echo "demo: $PED2/test/$c.mkv missing" >&2; exit 1; }
+	[ -f "$SAMPLES/ped2-$c.mkv" ] || { echo "demo: $SAMPLES/ped2-$c.mkv missing (a partial checkout?)" >&2; exit 1; }
 done
 mkdir -p "$OUT/events"
 OUT=$(cd "$OUT" && pwd)
@@ -54,6 +56,7 @@ if [ "$STEPS/$REPS/$T0" = "10/2/max" ] && [ -f "$MODEL.calib.json" ]; then
 	CALIB=$MODEL.calib.json
 elif [ ! -f "$CALIB" ]; then
 	echo "demo: calibrating the threshold on normal training frames (steps $STEPS, reps $REPS, t0 $T0)..."
+	[ -d "$PED2/train" ] || { echo "demo: these sampler settings need their own threshold, measured on Ped2's training clips: $PED2/train missing (set LMDD_DATA to the folder holding ucsd-ped2/)" >&2; exit 1; }
 	mkdir -p "$OUT/calib-frames"
 	# 5-frame cuts (the frames are MJPEG: copied, not re-encoded), every 2nd
 	# frame scored: a model conditioned on 2 previous frames gets its history
@@ -64,9 +67,6 @@ elif [ ! -f "$CALIB" ]; then
 		--t0 "$T0" --every 2 --out "$CALIB" "$OUT"/calib-frames/*.mkv
 fi
 
-# the two stretches (8.0 s: frame 80 of clip 02; 85 frames of clip 12)
-ffmpeg -v error -y -ss 8.0 -i "$PED2/test/02.mkv" -c copy "$OUT/ped2-02.mkv"
-ffmpeg -v error -y -i "$PED2/test/12.mkv" -frames:v 85 -c copy "$OUT/ped2-12.mkv"
 
 cat >"$OUT/lmdd.conf" <<EOF
 # written by tools/demo.sh
@@ -83,14 +83,14 @@ update_interval = 2
 log_level = notice
 
 [stream ped2-02]
-url = $OUT/ped2-02.mkv
+url = $SAMPLES/ped2-02.mkv
 fps = $FPS
 realtime = off
 min_duration = 2
 heatmap = on
 
 [stream ped2-12]
-url = $OUT/ped2-12.mkv
+url = $SAMPLES/ped2-12.mkv
 fps = $FPS
 realtime = off
 min_duration = 2

@@ -53,7 +53,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("results", nargs="?", default="docs/results")
     ap.add_argument("--fmnist-data", default="/usr/share/datasets/fashion-mnist")
-    ap.add_argument("--mnist-data", default="/work/shared/data/mnist")
+    ap.add_argument("--mnist-data", default=os.path.join(
+        os.environ.get("LMDD_DATA") or "../shared/data", "mnist"),
+        help="MNIST test set folder (default $LMDD_DATA/mnist; LMDD_DATA defaults to ../shared/data)")
     a = ap.parse_args()
     found = False
     for suite in ("fmnist-mnist", "mnist-fmnist"):

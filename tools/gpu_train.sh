@@ -34,14 +34,14 @@
 set -u
 cd "$(dirname "$0")/.."
 D=.gpudata
-PED2=/work/shared/data/ucsd-ped2/train
+PED2=${LMDD_DATA:-../shared/data}/ucsd-ped2/train
 
 prepare() {
 	set -e
 	grep -qx '/.gpudata/' .git/info/exclude 2>/dev/null || echo /.gpudata/ >> .git/info/exclude
 	mkdir -p $D
 	zcat /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz | xz -9e -T2 > $D/fmnist-train-images-idx3-ubyte.xz
-	cp ../shared/data/mnist/t10k-images-idx3-ubyte.gz $D/mnist-t10k-images-idx3-ubyte.gz
+	cp "${LMDD_DATA:-../shared/data}"/mnist/t10k-images-idx3-ubyte.gz $D/mnist-t10k-images-idx3-ubyte.gz
 	# Ped2: the trainer's own frame cache for these flags (decoded here, where
 	# ffmpeg is) plus each clip's size and mtime, so that stand-in files at the
 	# same paths there hit the cache and the GPU image needs no ffmpeg.
