@@ -96,9 +96,13 @@
  */
 #include <assert.h>
 #include <omp.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cpu_conv.h"
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define HAVE_KERNELS 1
@@ -131,6 +135,8 @@ typedef struct {
 typedef struct {
 	const float *cl;       /* the pass's input, channels last, padded: [img][ph][pw][cinp] */
 	const float *u;        /* transformed weights [A*A][cin][cop] */
+	const uint16_t *ub;    /* bf16 path: the same in bf16, [A*A][cin2][cop][2] (input channel
+	                        * pairs, zero past cin); NULL on the fp32 path */
 	const float *bp;       /* bias, cop floats (zero past cout, or all zero) */
 	const float *r;
 	float *y;
@@ -156,6 +162,7 @@ struct cpu_conv {
 	int co, pv;        /* direct kernel blocking */
 	int m;             /* Winograd output tile F(m x m, 3x3); 0: the direct kernel */
 	const char *isa;
+	int bf16;          /* Winograd GEMMs in bf16 (AVX-512 BF16), fp32 accumulation */
 	tile_fn *tile;
 	tile1_fn *tile1;   /* 1x1 convolutions */
 	const wino_ops *wino;
@@ -169,7 +176,18 @@ struct cpu_conv {
 	size_t ws_n;
 	float *w1;         /* 1x1: repacked weights, then each thread's tail block */
 	size_t w1_n;
+	uint16_t *wb;      /* bf16 path: the transformed weights in bf16 */
+	size_t wb_n;
 };
+
+/* fp32 -> bf16, round to nearest even (finite inputs) */
+static inline uint16_t bf16_of(float f)
+{
+	uint32_t u;
+	memcpy(&u, &f, sizeof u);
+	u += 0x7fffu + ((u >> 16) & 1u);
+	return (uint16_t)(u >> 16);
+}
 
 /* The largest blocking (CO x PV*VW floats): a block's output, on the stack */
 #define TILE_MAX (6 * 4 * VW)
@@ -398,8 +416,81 @@ static inline __attribute__((always_inline)) void transpose16(v16 *a)
 	}
 }
 
+/* ---- bf16 GEMMs (AVX-512 BF16) ----------------------------------------------
+ * vdpbf16ps acc, a, b: acc[l] += a[2l] b[2l] + a[2l+1] b[2l+1] in fp32 (16
+ * lanes, 32 products per instruction, twice an fp32 FMA's). The pairs run
+ * along the GEMM's K (input channels): U is [ci/2][co][2] (one vector: 16
+ * output channels x 2 input channels), V stays [tile][ci] so one 32-bit
+ * broadcast gives a tile's channel pair. Products of bf16 are exact in
+ * fp32 and the sums are fp32, so the only new error is the rounding of V
+ * and U to bf16 (8 significant bits, relative error <= 2^-9). */
+
+typedef uint32_t v16ui __attribute__((vector_size(64)));
+typedef uint16_t v16us __attribute__((vector_size(32)));
+
+/* 16 floats -> 16 bf16 at d (32-byte aligned), round to nearest even */
+static inline __attribute__((always_inline)) void bf16_store(uint16_t *d, const v16 *x)
+{
+	v16ui u = (v16ui)*x;
+	u += 0x7fffu + ((u >> 16) & 1u);
+	*(v16us *)d = __builtin_convertvector(u >> 16, v16us);
+}
+
+typedef int32_t i32a __attribute__((may_alias, aligned(2)));
+
+/* M[t][co] = sum_k V[t][2k..2k+1] . U[k][co][0..1] for J tiles x P*16
+ * channels: v rows vs apart (uint16), u rows (channel pairs) us apart */
+__attribute__((target("avx512f,avx512bf16"))) static inline __attribute__((always_inline)) void
+gemm_bf16_blk(const uint16_t *v, size_t vs, const uint16_t *u, size_t us, float *m, size_t ms, int k2,
+              const int J, const int P)
+{
+	__m512 acc[12][4];
+	#pragma GCC unroll 12
+	for (int j = 0; j < J; j++)
+		#pragma GCC unroll 4
+		for (int p = 0; p < P; p++)
+			acc[j][p] = _mm512_setzero_ps();
+	for (int k = 0; k < k2; k++, u += us) {
+		__m512bh a[4];
+		#pragma GCC unroll 4
+		for (int p = 0; p < P; p++)
+			a[p] = (__m512bh)_mm512_loadu_si512(u + p * 2 * VW);
+		#pragma GCC unroll 12
+		for (int j = 0; j < J; j++) {
+			__m512bh b = (__m512bh)_mm512_set1_epi32(*(const i32a *)(v + j * vs + 2 * k));
+			#pragma GCC unroll 4
+			for (int p = 0; p < P; p++)
+				acc[j][p] = _mm512_dpbf16_ps(acc[j][p], a[p], b);
+		}
+	}
+	#pragma GCC unroll 12
+	for (int j = 0; j < J; j++)
+		#pragma GCC unroll 4
+		for (int p = 0; p < P; p++)
+			_mm512_storeu_ps(m + j * ms + p * VW, acc[j][p]);
+}
+
+/* One transform element's GEMM, M[e] = V[e] U[e], all ntr tiles (a
+ * multiple of 12) and cop channels: the fp32 path's blocking (6 x 64,
+ * 12 x 32, 12 x 16) */
+__attribute__((target("avx512f,avx512bf16"))) static void
+gemm_bf16(const uint16_t *ve, const uint16_t *ue, float *me, size_t cinp, size_t cop, int k2, int ntr)
+{
+	size_t co = 0;
+	for (; co + 4 * VW <= cop; co += 4 * VW)
+		for (int t = 0; t < ntr; t += 6)
+			gemm_bf16_blk(ve + t * cinp, cinp, ue + 2 * co, 2 * cop, me + t * cop + co, cop, k2, 6, 4);
+	for (; co + 2 * VW <= cop; co += 2 * VW)
+		for (int t = 0; t < ntr; t += 12)
+			gemm_bf16_blk(ve + t * cinp, cinp, ue + 2 * co, 2 * cop, me + t * cop + co, cop, k2, 12, 2);
+	for (; co < cop; co += VW)
+		for (int t = 0; t < ntr; t += 12)
+			gemm_bf16_blk(ve + t * cinp, cinp, ue + 2 * co, 2 * cop, me + t * cop + co, cop, k2, 12, 1);
+}
+
 static inline __attribute__((always_inline)) void
-wino_block(const wino_job *jb, int t0, int nt, float *V, float *Mt, int tb, const int m, const int wide)
+wino_block(const wino_job *jb, int t0, int nt, float *V, float *Mt, int tb, const int m, const int wide,
+           const int bf)
 {
 	const int A = m + 2, A2 = A * A, tpi = jb->th * jb->tw;
 	const size_t cinp = (size_t)jb->cinp, cop = (size_t)jb->cop, pw = (size_t)jb->pw;
@@ -414,16 +505,27 @@ wino_block(const wino_job *jb, int t0, int nt, float *V, float *Mt, int tb, cons
 			#pragma GCC unroll 6
 			for (int k = 0; k < A; k++)
 				#pragma GCC unroll 6
-				for (int l = 0; l < A; l++)
-					*(v16 *)(V + ((size_t)(k * A + l) * tb + t) * cinp + c) = o[k][l];
+				for (int l = 0; l < A; l++) {
+					size_t at = ((size_t)(k * A + l) * tb + t) * cinp + c;
+					if (bf)   /* V in bf16: the same layout, half the bytes */
+						bf16_store((uint16_t *)V + at, &o[k][l]);
+					else
+						*(v16 *)(V + at) = o[k][l];
+				}
 		}
 	}
 	/* tiles up to the next multiple of 12 (tb is one) go through the GEMM too */
 	int ntr = (nt + 11) / 12 * 12;
+	const size_t vsz = bf ? sizeof(uint16_t) : sizeof(float);
 	for (int e = 0; e < A2; e++)
-		memset(V + ((size_t)e * tb + nt) * cinp, 0, (size_t)(ntr - nt) * cinp * sizeof(float));
+		memset((char *)V + ((size_t)e * tb + nt) * cinp * vsz, 0, (size_t)(ntr - nt) * cinp * vsz);
 	/* 2. one GEMM per transform element: M[e] = V[e] U[e] */
-	for (int e = 0; e < A2; e++) {
+	for (int e = 0; bf && e < A2; e++) {
+		const int k2 = (jb->cin + 1) / 2;
+		gemm_bf16((const uint16_t *)V + (size_t)e * tb * cinp, jb->ub + (size_t)e * k2 * 2 * cop,
+		          Mt + (size_t)e * tb * cop, cinp, cop, k2, ntr);
+	}
+	for (int e = 0; !bf && e < A2; e++) {
 		const float *ve = V + (size_t)e * tb * cinp, *ue = jb->u + (size_t)e * jb->cin * cop;
 		float *me = Mt + (size_t)e * tb * cop;
 		if (wide) {
@@ -601,22 +703,26 @@ wino_wt(const float *w, float *u, int cin, int cout, int cop, int ci0, int ci1, 
 		}
 }
 
-#define WINO_ISA(name, TGT, M, WIDE)                                                          \
+#define WINO_ISA(name, TGT, M, WIDE, BF)                                                      \
 	__attribute__((target(TGT))) static void                                                \
 	name##_block(const wino_job *jb, int t0, int nt, float *V, float *Mt, int tb)             \
-	{ wino_block(jb, t0, nt, V, Mt, tb, M, WIDE); }                                            \
+	{ wino_block(jb, t0, nt, V, Mt, tb, M, WIDE, BF); }                                        \
 	__attribute__((target(TGT))) static void                                                \
 	name##_in(float *d, const float *s, const wino_geom *gm, int nci)                         \
 	{ wino_in(d, s, gm, nci); }                                                                \
 	__attribute__((target(TGT))) static void                                                \
 	name##_wt(const float *w, float *u, int cin, int cout, int cop, int ci0, int ci1)         \
 	{ wino_wt(w, u, cin, cout, cop, ci0, ci1, M); }
-WINO_ISA(wino4_avx512, "avx512f,fma", 4, 1)
-WINO_ISA(wino2_avx512, "avx512f,fma", 2, 1)
-WINO_ISA(wino4_avx2, "avx2,fma", 4, 0)
+WINO_ISA(wino4_avx512, "avx512f,fma", 4, 1, 0)
+WINO_ISA(wino2_avx512, "avx512f,fma", 2, 1, 0)
+WINO_ISA(wino4_avx2, "avx2,fma", 4, 0, 0)
+WINO_ISA(wino4_bf16, "avx512f,avx512bf16,fma", 4, 1, 1)
+WINO_ISA(wino2_bf16, "avx512f,avx512bf16,fma", 2, 1, 1)
 static const wino_ops wino4_avx512 = { wino4_avx512_block, wino4_avx512_in, wino4_avx512_wt, "winograd F(4,3) avx512" };
 static const wino_ops wino2_avx512 = { wino2_avx512_block, wino2_avx512_in, wino2_avx512_wt, "winograd F(2,3) avx512" };
 static const wino_ops wino4_avx2 = { wino4_avx2_block, wino4_avx2_in, wino4_avx2_wt, "winograd F(4,3) avx2" };
+static const wino_ops wino4_bf16 = { wino4_bf16_block, wino4_bf16_in, wino4_bf16_wt, "winograd F(4,3) bf16 avx512" };
+static const wino_ops wino2_bf16 = { wino2_bf16_block, wino2_bf16_in, wino2_bf16_wt, "winograd F(2,3) bf16 avx512" };
 #endif
 
 cpu_conv *cpu_conv_new(int nthreads)
@@ -631,8 +737,10 @@ cpu_conv *cpu_conv_new(int nthreads)
 	__builtin_cpu_init();
 	int avx512 = __builtin_cpu_supports("avx512f");
 	int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+	int bf16 = avx512 && __builtin_cpu_supports("avx512bf16") &&
+	           (strcmp(env, "bf16") == 0 || strcmp(env, "wino2-bf16") == 0);
 	int direct = strcmp(env, "direct") == 0 || strcmp(env, "avx2") == 0;
-	int m = strcmp(env, "wino2") == 0 ? 2 : 4;
+	int m = strcmp(env, "wino2") == 0 || strcmp(env, "wino2-bf16") == 0 ? 2 : 4;
 	if (strcmp(env, "avx2") == 0 || strcmp(env, "wino4-avx2") == 0)
 		avx512 = 0;
 	if (!avx512 && !avx2)
@@ -646,6 +754,8 @@ cpu_conv *cpu_conv_new(int nthreads)
 		c->co = 6, c->pv = 1, c->tile = tile_avx2, c->tile1 = tile1_avx2;
 	if (direct)
 		c->isa = avx512 ? "direct avx512" : "direct avx2";
+	else if (bf16)
+		c->m = m, c->bf16 = 1, c->wino = m == 4 ? &wino4_bf16 : &wino2_bf16;
 	else if (avx512)
 		c->m = m, c->wino = m == 4 ? &wino4_avx512 : &wino2_avx512;
 	else   /* F(2,3) is AVX-512 only: it lost to F(4,3) there */
@@ -674,6 +784,7 @@ void cpu_conv_destroy(cpu_conv **pc)
 	free(c->wp);
 	free(c->ws);
 	free(c->w1);
+	free(c->wb);
 	free(c);
 	*pc = NULL;
 }
@@ -730,10 +841,19 @@ static int conv_wino(cpu_conv *c, float *y, int y_cs, int y_co, const float *x, 
 	int share = ((nc * tpi + c->nth - 1) / c->nth + 11) / 12 * 12;
 	tb = tb < 12 ? 12 : tb > share ? share : tb;
 	size_t per_th = (size_t)A2 * tb * (cinp + cop) + (size_t)m * m * tb * cop;
+	const int k2 = (cin + 1) / 2;   /* bf16: input channel pairs */
+	size_t nub = c->bf16 ? (size_t)A2 * k2 * 2 * cop : 0;
 	if (!grow64(&c->pad, &c->pad_n, (size_t)nc * per_img) ||
 	    !grow64(&c->wp, &c->wp_n, (size_t)A2 * cin * cop + cop) ||
 	    !grow64(&c->ws, &c->ws_n, (size_t)c->nth * per_th))
 		return -1;
+	if (nub > c->wb_n) {
+		free(c->wb);
+		c->wb_n = 0;
+		if (!(c->wb = aligned_alloc(64, (nub * sizeof(uint16_t) + 63) / 64 * 64)))
+			return -1;
+		c->wb_n = nub;
+	}
 
 	/* weights [cout][cin][3][3] -> U[e][cin][cop], zero past cout; bias
 	 * padded to cop */
@@ -746,10 +866,23 @@ static int conv_wino(cpu_conv *c, float *y, int y_cs, int y_co, const float *x, 
 	}
 	for (int co = 0; co < cop; co++)
 		bp[co] = b && co < cout ? b[co] : 0.0f;
+	/* bf16: U[e][ci][co] -> Ub[e][ci/2][co][ci%2], zero past cin */
+	if (c->bf16) {
+		#pragma omp parallel for schedule(static) num_threads(c->nth)
+		for (int ek = 0; ek < A2 * k2; ek++) {
+			int e = ek / k2, k = ek % k2;
+			uint16_t *d = c->wb + (size_t)ek * 2 * cop;
+			const float *s0 = u + ((size_t)e * cin + 2 * k) * cop;
+			for (int co = 0; co < cop; co++) {
+				d[2 * co] = bf16_of(s0[co]);
+				d[2 * co + 1] = 2 * k + 1 < cin ? bf16_of(s0[cop + co]) : 0;
+			}
+		}
+	}
 
 	const wino_geom gm = { ih, iw, up, h, wd, cin, cinp, ph, pw };
 	wino_job jb = {
-		.cl = c->pad, .u = u, .bp = bp, .r = r, .y = y, .y_cs = y_cs, .y_co = y_co,
+		.cl = c->pad, .u = u, .ub = c->bf16 ? c->wb : NULL, .bp = bp, .r = r, .y = y, .y_cs = y_cs, .y_co = y_co,
 		.cin = cin, .cinp = cinp, .cout = cout, .cop = cop, .h = h, .wd = wd,
 		.th = th, .tw = tw, .ph = ph, .pw = pw,
 	};

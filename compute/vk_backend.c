@@ -34,6 +34,15 @@
  *    and use <= 16 KiB of shared memory (the Vulkan minimum).
  *  - LMDD_VK_VALIDATE=1 enables VK_LAYER_KHRONOS_validation with
  *    synchronization validation and counts its errors.
+ *  - Reduced precision: LMDD_VK_FP16=1 runs the convolutions with fp16
+ *    staging and packed f16vec2 FMAs, fp32 accumulation across K slices
+ *    (shaders/conv2d.glsl, F16), where the device has shaderFloat16
+ *    (Vulkan 1.2 or VK_KHR_shader_float16_int8); elsewhere, and with
+ *    LMDD_VK_FP16 unset or 0, the fp32 shaders. Off by default until it is
+ *    measured on a GPU (docs/vulkan.md); the device string then ends in
+ *    " [fp16]". Cooperative matrices (VK_KHR_cooperative_matrix) would be
+ *    a third conv pipeline beside these two; Debian 12's glslc cannot
+ *    compile GL_KHR_cooperative_matrix (docs/vulkan.md).
  */
 #define _GNU_SOURCE
 #include <stdarg.h>
@@ -48,7 +57,7 @@
 #include "vk_backend.h"
 #include "shaders.h"
 
-enum { P_CONV, P_CONV_S, P_GN, P_ATTN, P_ELT, P_NOISE, NPIPE };
+enum { P_CONV, P_CONV_S, P_GN, P_ATTN, P_ELT, P_NOISE, P_CONV_H, P_CONV_HS, NPIPE };
 #define NBIND 5
 #define PC_MAX 128
 #define WG 256
@@ -109,6 +118,7 @@ typedef struct {
 	 * has a fixed cost (lavapipe: tens of microseconds) */
 	uint32_t max_stride_wg;
 	int conv_tile;        /* 0 = auto, 64 or 32 (LMDD_VK_CONV_TILE) */
+	int fp16;             /* convolutions through the F16 pipelines (LMDD_VK_FP16=1 and shaderFloat16) */
 	uint32_t max_wg[3];   /* maxComputeWorkGroupCount (x lowered by LMDD_VK_TEST_MAX_WG_X) */
 	uint64_t submits;
 } vkbe;
@@ -874,7 +884,8 @@ static void vk_conv2d(lmd_be *be, lmd_buf *y, int y_cstride, int y_coff,
 	            (v->conv_tile == 0 && v->props.deviceType != VK_PHYSICAL_DEVICE_TYPE_CPU &&
 	             (t64 < 512 || cout <= 32));
 	uint64_t tile = small ? 32 : 64;
-	record(v, small ? P_CONV_S : P_CONV, bufs, 1u, pc, sizeof pc, (P + tile - 1) / tile,
+	int pipe = v->fp16 ? (small ? P_CONV_HS : P_CONV_H) : (small ? P_CONV_S : P_CONV);
+	record(v, pipe, bufs, 1u, pc, sizeof pc, (P + tile - 1) / tile,
 	       ((uint64_t)cout + tile - 1) / tile, 1, 15 * 4);
 }
 
@@ -1101,6 +1112,8 @@ static lmd_err make_pipelines(vkbe *v)
 		[P_ATTN] = { spv_attention, sizeof spv_attention, "attention" },
 		[P_ELT] = { spv_eltwise, sizeof spv_eltwise, "eltwise" },
 		[P_NOISE] = { spv_noise, sizeof spv_noise, "noise" },
+		[P_CONV_H] = { spv_conv2d_h, sizeof spv_conv2d_h, "conv2d_h" },
+		[P_CONV_HS] = { spv_conv2d_hs, sizeof spv_conv2d_hs, "conv2d_hs" },
 	};
 	VkDescriptorSetLayoutBinding lb[NBIND];
 	for (int i = 0; i < NBIND; i++)
@@ -1122,6 +1135,8 @@ static lmd_err make_pipelines(vkbe *v)
 	r = vkCreatePipelineLayout(v->dev, &pci, NULL, &v->pl);
 	if (r != VK_SUCCESS) return vkerr(r, "vkCreatePipelineLayout");
 	for (int i = 0; i < NPIPE; i++) {
+		if ((i == P_CONV_H || i == P_CONV_HS) && !v->fp16)
+			continue;   /* needs shaderFloat16, enabled only when used */
 		VkShaderModuleCreateInfo mi = {
 			.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
 			.codeSize = sh[i].size, .pCode = sh[i].code,
@@ -1168,12 +1183,31 @@ static lmd_err init(vkbe *v, int device, const char *name)
 	if (!ext) return lmd_seterr(LMD_ERR_NOMEM, "vulkan: out of memory");
 	r = vkEnumerateDeviceExtensionProperties(v->pd, NULL, &ne, ext);
 	if (r < 0) { free(ext); return vkerr(r, "vkEnumerateDeviceExtensionProperties"); }
-	const char *dexts[2];
+	const char *dexts[3];
 	uint32_t ndx = 0;
 	v->push_desc = has_ext(ext, ne, VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME) && !env_true("LMDD_VK_NO_PUSH");
 	if (v->push_desc) dexts[ndx++] = VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME;
 	if (has_ext(ext, ne, "VK_KHR_portability_subset")) dexts[ndx++] = "VK_KHR_portability_subset";
+	/* fp16 arithmetic: VK_KHR_shader_float16_int8 where listed, else core 1.2
+	 * (features2 is core in 1.1) */
+	VkPhysicalDeviceShaderFloat16Int8FeaturesKHR f16 = {
+		.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES_KHR,
+	};
+	int f16_ext = has_ext(ext, ne, VK_KHR_SHADER_FLOAT16_INT8_EXTENSION_NAME);
+	int f16_core = !f16_ext && v->props.apiVersion >= VK_API_VERSION_1_2;
 	free(ext);
+	if (env_true("LMDD_VK_FP16") && (f16_core || f16_ext)) {
+		VkPhysicalDeviceFeatures2 pf = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &f16 };
+		vkGetPhysicalDeviceFeatures2(v->pd, &pf);
+		v->fp16 = f16.shaderFloat16 == VK_TRUE;
+		if (v->fp16 && f16_ext) dexts[ndx++] = VK_KHR_SHADER_FLOAT16_INT8_EXTENSION_NAME;
+	}
+	f16 = (VkPhysicalDeviceShaderFloat16Int8FeaturesKHR){
+		.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES_KHR,
+		.shaderFloat16 = VK_TRUE,
+	};
+	if (v->fp16)
+		snprintf(v->name + strlen(v->name), sizeof v->name - strlen(v->name), " [fp16]");
 
 	float prio = 1.0f;
 	VkDeviceQueueCreateInfo qi = {
@@ -1184,6 +1218,7 @@ static lmd_err init(vkbe *v, int device, const char *name)
 		.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
 		.queueCreateInfoCount = 1, .pQueueCreateInfos = &qi,
 		.enabledExtensionCount = ndx, .ppEnabledExtensionNames = dexts,
+		.pNext = v->fp16 ? &f16 : NULL,
 	};
 	r = vkCreateDevice(v->pd, &di, NULL, &v->dev);
 	if (r != VK_SUCCESS) return lmd_preferr(vkerr(r, "vkCreateDevice"), "%s", v->name);

@@ -30,6 +30,7 @@
 #include "check.h"
 #include "backend.h"
 #include "rng.h"
+#include "rnd.h"
 #include "vk_backend.h"
 
 #define NMSE_FP32 1e-10
@@ -37,23 +38,6 @@
 static lmd_be *cpu, *vk;
 
 /* ---- helpers --------------------------------------------------------------- */
-
-static uint64_t rs = 0x9E3779B97F4A7C15ull;
-static uint32_t rnd(void)
-{
-	rs ^= rs << 13; rs ^= rs >> 7; rs ^= rs << 17;
-	return (uint32_t)(rs >> 32);
-}
-static float frand(void) { return (float)((rnd() >> 8) * (1.0 / 16777216.0)) * 2.0f - 1.0f; }
-static int irand(int lo, int hi) { return lo + (int)(rnd() % (uint32_t)(hi - lo + 1)); }
-
-static float *fvec(size_t n, float scale)
-{
-	float *p = malloc((n ? n : 1) * sizeof *p);
-	if (!p) { perror("malloc"); exit(2); }
-	for (size_t i = 0; i < n; i++) p[i] = frand() * scale;
-	return p;
-}
 
 static void fill_nan(float *p, size_t off, size_t n)
 {

@@ -4,11 +4,16 @@
  *   tool_bench MODEL cpu|vulkan N H W STEPS REPS RUNS
  *       (a motion-aware model gets synthetic previous frames too)
  *   tool_bench sgemm M N K RUNS
+ *   tool_bench peak RUNS
  *
  * Prints one JSON line: median seconds per call and per image, the FLOPs of
  * one call (network evaluations only), GFLOP/s, peak resident memory.
  * The sgemm mode measures the machine's OpenBLAS rate: the ceiling for the
- * convolutions, which are GEMMs.
+ * convolutions, which are GEMMs. The peak mode measures the arithmetic
+ * ceilings on all OpenMP threads with register-resident loops (12
+ * independent accumulators, no memory traffic): fp32 FMA (AVX-512, else
+ * AVX2) and, where the CPU has AVX-512 BF16, bf16 dot products (vdpbf16ps:
+ * 32 multiply-adds per instruction); 0 for what the CPU lacks.
  */
 #define _GNU_SOURCE /* cblas.h declares openblas_setaffinity(cpu_set_t *) */
 #include <stdio.h>
@@ -17,6 +22,8 @@
 #include <time.h>
 #include <sys/resource.h>
 #include <cblas.h>
+#include <immintrin.h>
+#include <omp.h>
 #include "lmd.h"
 
 static double now(void)
@@ -50,8 +57,64 @@ static int num(const char *s)
 	return (int)strtol(s, NULL, 10);
 }
 
+#define PEAK_ITERS 20000000L
+
+/* name(iters): iters x 12 independent OP(a[j]) on TYPE accumulators
+ * (register-resident: no memory traffic); returns a sum so nothing is dead */
+#define PEAK_FN(name, TGT, TYPE, SET1, OP, ADD, STORE, LANES)                  \
+	__attribute__((target(TGT))) static float name(long iters)              \
+	{                                                                       \
+		TYPE a[12];                                                         \
+		for (int j = 0; j < 12; j++)                                        \
+			a[j] = SET1((float)j);                                          \
+		for (long i = 0; i < iters; i++)                                    \
+			_Pragma("GCC unroll 12") for (int j = 0; j < 12; j++)           \
+				a[j] = OP(a[j]);                                            \
+		float o[LANES], s = 0;                                              \
+		for (int j = 1; j < 12; j++)                                        \
+			a[0] = ADD(a[0], a[j]);                                         \
+		STORE(o, a[0]);                                                     \
+		for (int j = 0; j < LANES; j++)                                     \
+			s += o[j];                                                      \
+		return s;                                                           \
+	}
+#define FMA512(v) _mm512_fmadd_ps(v, _mm512_set1_ps(1.0000001f), _mm512_set1_ps(1e-7f))
+#define FMA256(v) _mm256_fmadd_ps(v, _mm256_set1_ps(1.0000001f), _mm256_set1_ps(1e-7f))
+/* vdpbf16ps: 16 lanes x 2 bf16 products (1.0 x ~1e-7) */
+#define DPBF16(v) _mm512_dpbf16_ps(v, (__m512bh)_mm512_set1_epi32(0x3f803f80), (__m512bh)_mm512_set1_epi32(0x33d633d6))
+PEAK_FN(peak_fma512, "avx512f", __m512, _mm512_set1_ps, FMA512, _mm512_add_ps, _mm512_storeu_ps, 16)
+PEAK_FN(peak_fma256, "avx2,fma", __m256, _mm256_set1_ps, FMA256, _mm256_add_ps, _mm256_storeu_ps, 8)
+PEAK_FN(peak_bf16, "avx512f,avx512bf16", __m512, _mm512_set1_ps, DPBF16, _mm512_add_ps, _mm512_storeu_ps, 16)
+
+/* GFLOP/s of kind 0 (fp32 FMA) or 1 (bf16 dot) on all threads, median of runs */
+static double peak(int kind, int runs)
+{
+	__builtin_cpu_init();
+	int avx512 = __builtin_cpu_supports("avx512f"), avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+	if (kind == 1 && !(avx512 && __builtin_cpu_supports("avx512bf16")))
+		return 0;
+	if (kind == 0 && !avx512 && !avx2)
+		return 0;
+	double lanes = kind == 1 ? 32 : avx512 ? 16 : 8, t[64];
+	volatile float sink = 0;
+	int nth = omp_get_max_threads();
+	for (int r = 0; r < runs + 1 && r < 64; r++) {
+		double t0 = now();
+		#pragma omp parallel num_threads(nth) reduction(+:sink)
+		sink += kind == 1 ? peak_bf16(PEAK_ITERS / 4) : avx512 ? peak_fma512(PEAK_ITERS / 4) : peak_fma256(PEAK_ITERS / 4);
+		t[r] = now() - t0;
+	}
+	return 2.0 * lanes * 12 * (double)(PEAK_ITERS / 4) * nth / median(t + 1, runs) / 1e9;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 3 && !strcmp(argv[1], "peak")) {
+		int R = num(argv[2]);
+		printf("{\"fp32_fma_gflops\": %.2f, \"bf16_dot_gflops\": %.2f, \"threads\": %d}\n", peak(0, R), peak(1, R),
+		       omp_get_max_threads());
+		return 0;
+	}
 	if (argc == 6 && !strcmp(argv[1], "sgemm")) {
 		int M = num(argv[2]), N = num(argv[3]), K = num(argv[4]), R = num(argv[5]);
 		float *a = malloc(sizeof(float) * M * K), *b = malloc(sizeof(float) * K * N), *c = malloc(sizeof(float) * M * N);
@@ -73,7 +136,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (argc != 9) {
-		fprintf(stderr, "usage: tool_bench MODEL cpu|vulkan N H W STEPS REPS RUNS | tool_bench sgemm M N K RUNS\n");
+		fprintf(stderr, "usage: tool_bench MODEL cpu|vulkan N H W STEPS REPS RUNS | tool_bench sgemm M N K RUNS | tool_bench peak RUNS\n");
 		return 2;
 	}
 	lmd_model *m;

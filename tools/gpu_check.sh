@@ -12,7 +12,7 @@
 #   tools/gpu_check.sh run       # THERE: carry .gl and build-gpu/tests, e.g.
 #       run(command="bash tools/gpu_check.sh run", carry=[".gl", "build-gpu/tests"], timeout_s=400)
 #
-# `run` = `parity` then `perf`. Each phase unpacks (once) the Vulkan loader
+# `run` = `parity`, `fp16`, then `perf`. Each phase unpacks (once) the Vulkan loader
 # into / (as the device notes prescribe) and the other libraries into
 # /tmp/lmdd-sys (LD_LIBRARY_PATH), points the loader at NVIDIA's ICD if none
 # is registered, logs to $GPU_LOGS (/tmp/gpu-logs) and packs that folder into
@@ -20,6 +20,12 @@
 #   parity: test_ops against the vendor driver (every op vs the CPU backend),
 #           with and without the validation layer; timing-independent, so it
 #           may overlap other GPU work (tools/gpu_train.sh runs it so).
+#   fp16:   the fp16 convolutions (LMDD_VK_FP16=1, docs/vulkan.md) on the
+#           vendor driver: test_lowp (every conv shape against a float64
+#           reference, fp16 and the fp32 fallback), per-conv speed of both
+#           (test_ops --perf conv, each mode), and the shipped Ped2 model's
+#           score and speed with and without fp16 (tool_bench, 1 and 8
+#           frames; score0 is the first frame's score, to compare).
 #   perf:   test_ops --perf (per-op ms and GFLOP/s, both backends), whole LMD
 #           scoring of the shipped models (tool_bench: 32x32 digits in
 #           batches, one and eight 180x120 Ped2 frames), and tools/bench.py
@@ -52,6 +58,7 @@ prepare() {
 	cc $CF -o $BG/tests/test_ops tests/test_ops.c $BG/libcompute.a -fopenmp $LIBS
 	cc $CF -o $BG/tests/tool_bench tests/tool_bench.c $BG/libcompute.a -fopenmp $LIBS
 	cc $CF -o $BG/tests/tool_lmd tests/tool_lmd.c $BG/libcompute.a -fopenmp $LIBS
+	cc $CF -o $BG/tests/test_lowp tests/test_lowp.c $BG/libcompute.a -fopenmp $LIBS
 	du -sh .gl $BG
 	echo "prepared: carry .gl and $BG/tests"
 }
@@ -110,6 +117,32 @@ parity() {
 	return $rc
 }
 
+# The fp16 path: parity against float64 (and the fp32 fallback), then its
+# speed against fp32 per conv and on the shipped Ped2 model, with the score
+# of each to compare. The speed part needs the GPU to itself.
+fp16() {
+	setup
+	echo "== test_lowp (fp16 and fp32 convolutions vs float64)"
+	timeout 120 $BG/tests/test_lowp > "$LOGS/test_lowp.txt" 2>&1
+	local rc=$?
+	grep -E "^(PASS|FAIL|SKIP)|nmse" "$LOGS/test_lowp.txt" | tail -n 20
+	for f in 0 1; do
+		echo "== test_ops --perf conv, LMDD_VK_FP16=$f"
+		LMDD_VK_FP16=$f timeout 60 $BG/tests/test_ops --perf conv > "$LOGS/perf_conv_fp16_$f.txt" 2>&1
+		tail -n 12 "$LOGS/perf_conv_fp16_$f.txt"
+	done
+	echo "== Ped2 model, Vulkan fp32 vs fp16 (tool_bench: N H W steps reps runs; score0 to compare)"
+	for n in 1 8; do
+		for f in 0 1; do
+			echo "ped2 n=$n LMDD_VK_FP16=$f: $(LMDD_VK_FP16=$f timeout 60 $BG/tests/tool_bench models/ucsd-ped2/model.safetensors vulkan $n 120 180 10 2 5 2>&1)"
+		done
+	done | tee "$LOGS/fp16_models.txt"
+	echo "ped2 n=1 cpu: $(timeout 60 $BG/tests/tool_bench models/ucsd-ped2/model.safetensors cpu 1 120 180 10 2 1 2>&1)" | tee -a "$LOGS/fp16_models.txt"
+	echo "== test_lowp exit status $rc"
+	pack
+	return $rc
+}
+
 # Speed: needs the GPU to itself.
 perf() {
 	setup
@@ -132,7 +165,8 @@ perf() {
 case "${1:-}" in
 prepare) prepare ;;
 parity) parity ;;
+fp16) fp16 ;;
 perf) perf ;;
-run) parity; rc=$?; perf; exit $rc ;;
-*) echo "usage: $0 prepare|parity|perf|run" >&2; exit 2 ;;
+run) parity; rc=$?; fp16 || rc=$?; perf; exit $rc ;;
+*) echo "usage: $0 prepare|parity|fp16|perf|run" >&2; exit 2 ;;
 esac
