@@ -107,5 +107,9 @@ struct lmd_be {
 
 lmd_err lmd_cpu_backend_new(lmd_be **out);
 lmd_err lmd_vk_backend_new(int device, const char *name, lmd_be **out);
+/* The same with reduced-precision convolutions where the hardware has them
+ * (lmd.h, lmd_precision); the _new functions above are reduced = 0. */
+lmd_err lmd_cpu_backend_new_prec(int reduced, lmd_be **out);
+lmd_err lmd_vk_backend_new_prec(int device, const char *name, int reduced, lmd_be **out);
 
 #endif

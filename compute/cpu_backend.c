@@ -459,6 +459,11 @@ static const lmd_be_ops cpu_ops = {
 
 lmd_err lmd_cpu_backend_new(lmd_be **out)
 {
+	return lmd_cpu_backend_new_prec(0, out);
+}
+
+lmd_err lmd_cpu_backend_new_prec(int reduced, lmd_be **out)
+{
 	cpu_be *c = calloc(1, sizeof *c);
 	if (!c)
 		return lmd_seterr(LMD_ERR_NOMEM, "cpu backend: out of memory");
@@ -471,7 +476,7 @@ lmd_err lmd_cpu_backend_new(lmd_be **out)
 	c->nth = omp_get_max_threads();
 	if (c->nth > MAX_THREADS)
 		c->nth = MAX_THREADS;
-	c->dc = cpu_conv_new(c->nth);
+	c->dc = cpu_conv_new(c->nth, reduced);
 	snprintf(c->dev, sizeof c->dev, "cpu (OpenBLAS + OpenMP, %s)",
 	         c->dc ? cpu_conv_isa(c->dc) : "sse4.2");
 	*out = &c->be;

@@ -725,13 +725,13 @@ static const wino_ops wino4_bf16 = { wino4_bf16_block, wino4_bf16_in, wino4_bf16
 static const wino_ops wino2_bf16 = { wino2_bf16_block, wino2_bf16_in, wino2_bf16_wt, "winograd F(2,3) bf16 avx512" };
 #endif
 
-cpu_conv *cpu_conv_new(int nthreads)
+cpu_conv *cpu_conv_new(int nthreads, int reduced)
 {
 #ifdef HAVE_KERNELS
 	/* LMDD_CPU_CONV forces a path (tests compare them; see cpu_conv.h) */
 	const char *env = getenv("LMDD_CPU_CONV");
-	if (!env)
-		env = "";
+	if (!env || !*env)
+		env = reduced ? "bf16" : "";
 	if (strcmp(env, "gemm") == 0)
 		return NULL;
 	__builtin_cpu_init();
@@ -771,6 +771,7 @@ cpu_conv *cpu_conv_new(int nthreads)
 	return c;
 #else
 	(void)nthreads;
+	(void)reduced;
 	return NULL;
 #endif
 }

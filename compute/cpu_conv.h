@@ -11,9 +11,14 @@
 typedef struct cpu_conv cpu_conv;
 
 /* NULL when this CPU has neither AVX-512F nor AVX2+FMA (then the caller
- * keeps its im2col + sgemm path). LMDD_CPU_CONV forces a path (tests
- * compare them; cpu_conv_isa names the one taken):
- *   (unset), winograd  Winograd F(4,3), AVX-512 or AVX2 (the default)
+ * keeps its im2col + sgemm path). reduced: the Winograd GEMMs in bf16
+ * where the CPU has AVX-512 BF16 (lmd.h, LMD_PREC_REDUCED), else fp32.
+ * LMDD_CPU_CONV, when set, forces a path instead (tests compare them;
+ * cpu_conv_isa names the one taken):
+ *   (unset)            Winograd F(4,3), AVX-512 or AVX2; bf16 if reduced
+ *   winograd           Winograd F(4,3) in fp32, AVX-512 or AVX2
+ *   bf16               Winograd F(4,3), GEMMs in bf16 (AVX-512 BF16; else fp32)
+ *   wino2-bf16         Winograd F(2,3), GEMMs in bf16 (AVX-512 BF16; else fp32 F(2,3))
  *   wino2              Winograd F(2,3) (AVX-512 only; else F(4,3))
  *   wino4-avx2         Winograd F(4,3) with the AVX2 code on an AVX-512 CPU
  *   direct             the direct kernel, AVX-512 or AVX2
@@ -22,7 +27,7 @@ typedef struct cpu_conv cpu_conv;
  * The Winograd paths use the direct kernel below 8 input channels. The
  * stride-2 and 1x1 kernels follow the ISA (avx2 / wino4-avx2: AVX2 code).
  * LMDD_CPU_CONV_PASS=1: one image per pass (tests exercise the split). */
-cpu_conv *cpu_conv_new(int nthreads);
+cpu_conv *cpu_conv_new(int nthreads, int reduced);
 void cpu_conv_destroy(cpu_conv **pc);
 const char *cpu_conv_isa(const cpu_conv *c);
 

@@ -219,8 +219,25 @@ lmd_err lmd_params_check(const lmd_params *p, const lmd_model *m)
 	return LMD_OK;
 }
 
+lmd_err lmd_precision_parse(const char *s, lmd_precision *out)
+{
+	if (s && strcmp(s, "fp32") == 0)
+		*out = LMD_PREC_FP32;
+	else if (s && strcmp(s, "reduced") == 0)
+		*out = LMD_PREC_REDUCED;
+	else
+		return lmd_seterr(LMD_ERR_ARG, "precision \"%s\": expected fp32 or reduced", s ? s : "");
+	return LMD_OK;
+}
+
 lmd_err lmd_engine_new(const lmd_model *m, lmd_backend_kind kind, int device,
                        const char *device_name, lmd_engine **out)
+{
+	return lmd_engine_new_prec(m, kind, device, device_name, LMD_PREC_FP32, out);
+}
+
+lmd_err lmd_engine_new_prec(const lmd_model *m, lmd_backend_kind kind, int device,
+                            const char *device_name, lmd_precision prec, lmd_engine **out)
 {
 	*out = NULL;
 	lmd_engine *e = calloc(1, sizeof *e);
@@ -229,7 +246,7 @@ lmd_err lmd_engine_new(const lmd_model *m, lmd_backend_kind kind, int device,
 	e->m = m;
 	lmd_err r = LMD_ERR_DEVICE;
 	if (kind != LMD_BACKEND_CPU) {
-		r = lmd_vk_backend_new(device, device_name, &e->be);
+		r = lmd_vk_backend_new_prec(device, device_name, prec == LMD_PREC_REDUCED, &e->be);
 		int asked = device >= 0 || (device_name && *device_name);
 		if (kind == LMD_BACKEND_AUTO && !r && e->be->on_cpu && !asked) {
 			e->be->ops->destroy(e->be); /* a CPU rasteriser: the C backend is faster */
@@ -238,7 +255,7 @@ lmd_err lmd_engine_new(const lmd_model *m, lmd_backend_kind kind, int device,
 		}
 	}
 	if (kind == LMD_BACKEND_CPU || (kind == LMD_BACKEND_AUTO && r))
-		r = lmd_cpu_backend_new(&e->be);
+		r = lmd_cpu_backend_new_prec(prec == LMD_PREC_REDUCED, &e->be);
 	if (r || (r = lmd_unet_new(m, e->be, &e->u))) {
 		lmd_engine_destroy(&e);
 		return r;

@@ -118,9 +118,25 @@ typedef enum { LMD_BACKEND_CPU = 0, LMD_BACKEND_VULKAN, LMD_BACKEND_AUTO } lmd_b
 
 typedef struct lmd_engine lmd_engine;
 
+/* Arithmetic of the network's convolutions. FP32 is the reference and the
+ * default. REDUCED takes what the backend's hardware offers, with fp32
+ * accumulation: the CPU backend's Winograd GEMMs in bf16 (AVX-512 BF16),
+ * the Vulkan backend's fp16 convolutions (shaderFloat16); fp32 where it
+ * has neither (lmd_engine_device names what runs). Scores move by about
+ * 1-7% (docs/engine.md, "Lower precision"): calibrate thresholds with the
+ * precision they are used with. The environment (LMDD_CPU_CONV,
+ * LMDD_VK_FP16) overrides this for tests. */
+typedef enum { LMD_PREC_FP32 = 0, LMD_PREC_REDUCED } lmd_precision;
+
+/* Parse "fp32" or "reduced" (config files, command lines); LMD_ERR_ARG else. */
+lmd_err lmd_precision_parse(const char *s, lmd_precision *out);
+
 /* device: Vulkan device index (-1 = best), device_name: substring match or NULL. */
 lmd_err lmd_engine_new(const lmd_model *m, lmd_backend_kind kind, int device,
                        const char *device_name, lmd_engine **out);
+/* The same with a precision (lmd_engine_new: LMD_PREC_FP32). */
+lmd_err lmd_engine_new_prec(const lmd_model *m, lmd_backend_kind kind, int device,
+                            const char *device_name, lmd_precision prec, lmd_engine **out);
 void lmd_engine_destroy(lmd_engine **e);
 const char *lmd_engine_device(const lmd_engine *e);
 /* "cpu" or "vulkan": the backend the engine runs on. */

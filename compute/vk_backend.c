@@ -34,13 +34,13 @@
  *    and use <= 16 KiB of shared memory (the Vulkan minimum).
  *  - LMDD_VK_VALIDATE=1 enables VK_LAYER_KHRONOS_validation with
  *    synchronization validation and counts its errors.
- *  - Reduced precision: LMDD_VK_FP16=1 runs the convolutions with fp16
- *    staging and packed f16vec2 FMAs, fp32 accumulation across K slices
+ *  - Reduced precision (lmd_vk_backend_new_prec, lmd.h LMD_PREC_REDUCED;
+ *    LMDD_VK_FP16=1/0 overrides): the convolutions with fp16 staging and
+ *    packed f16vec2 FMAs, fp32 accumulation across K slices
  *    (shaders/conv2d.glsl, F16), where the device has shaderFloat16
- *    (Vulkan 1.2 or VK_KHR_shader_float16_int8); elsewhere, and with
- *    LMDD_VK_FP16 unset or 0, the fp32 shaders. Off by default until it is
- *    measured on a GPU (docs/vulkan.md); the device string then ends in
- *    " [fp16]". Cooperative matrices (VK_KHR_cooperative_matrix) would be
+ *    (Vulkan 1.2 or VK_KHR_shader_float16_int8); elsewhere the fp32
+ *    shaders. Off by default (not measured on a GPU yet: docs/vulkan.md);
+ *    the device string then ends in " [fp16]". Cooperative matrices (VK_KHR_cooperative_matrix) would be
  *    a third conv pipeline beside these two; Debian 12's glslc cannot
  *    compile GL_KHR_cooperative_matrix (docs/vulkan.md).
  */
@@ -1158,7 +1158,7 @@ static lmd_err make_pipelines(vkbe *v)
 	return LMD_OK;
 }
 
-static lmd_err init(vkbe *v, int device, const char *name)
+static lmd_err init(vkbe *v, int device, const char *name, int reduced)
 {
 	lmd_err e = make_instance(&v->inst, env_true("LMDD_VK_VALIDATE"), &v->dbg, v);
 	if (e) return e;
@@ -1196,7 +1196,8 @@ static lmd_err init(vkbe *v, int device, const char *name)
 	int f16_ext = has_ext(ext, ne, VK_KHR_SHADER_FLOAT16_INT8_EXTENSION_NAME);
 	int f16_core = !f16_ext && v->props.apiVersion >= VK_API_VERSION_1_2;
 	free(ext);
-	if (env_true("LMDD_VK_FP16") && (f16_core || f16_ext)) {
+	const char *fe = getenv("LMDD_VK_FP16");   /* set: overrides reduced (tests) */
+	if ((fe && *fe ? env_true("LMDD_VK_FP16") : reduced) && (f16_core || f16_ext)) {
 		VkPhysicalDeviceFeatures2 pf = { .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &f16 };
 		vkGetPhysicalDeviceFeatures2(v->pd, &pf);
 		v->fp16 = f16.shaderFloat16 == VK_TRUE;
@@ -1283,11 +1284,16 @@ static lmd_err init(vkbe *v, int device, const char *name)
 
 lmd_err lmd_vk_backend_new(int device, const char *name, lmd_be **out)
 {
+	return lmd_vk_backend_new_prec(device, name, 0, out);
+}
+
+lmd_err lmd_vk_backend_new_prec(int device, const char *name, int reduced, lmd_be **out)
+{
 	*out = NULL;
 	vkbe *v = calloc(1, sizeof *v);
 	if (!v) return lmd_seterr(LMD_ERR_NOMEM, "vulkan: out of memory");
 	v->be.ops = &vk_ops;
-	lmd_err e = init(v, device, name);
+	lmd_err e = init(v, device, name, reduced);
 	if (e) {
 		vk_destroy(&v->be);
 		return e;

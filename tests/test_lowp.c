@@ -3,6 +3,7 @@
  * direct convolution, next to the fp32 paths on the same inputs: the CPU
  * backend's Winograd with bf16 GEMMs (compute/cpu_conv.c, AVX-512 BF16) and
  * the Vulkan backend's fp16 convolutions (shaders/conv2d.glsl, F16).
+ * Also the engine option that selects them (lmd.h, lmd_precision).
  * `test_lowp --perf` instead times fp32 against bf16 per convolution shape.
  *
  * Design facts:
@@ -303,6 +304,56 @@ static void check_vk(const char *fp16, double bound)
 TEST(vk_conv_fp32) { check_vk("0", NMSE_FP32); }
 TEST(vk_conv_fp16) { check_vk("1", NMSE_FP16); }
 
+/* ---- the engine option (lmd.h: lmd_precision) ------------------------------- */
+
+TEST(precision_parse)
+{
+	lmd_precision p = LMD_PREC_REDUCED;
+	CHECK(lmd_precision_parse("fp32", &p) == LMD_OK && p == LMD_PREC_FP32, "fp32");
+	CHECK(lmd_precision_parse("reduced", &p) == LMD_OK && p == LMD_PREC_REDUCED, "reduced");
+	CHECK(lmd_precision_parse("half", &p) == LMD_ERR_ARG && strstr(lmd_errmsg(), "half"),
+	      "\"half\" accepted or not named: %s", lmd_errmsg());
+	CHECK(lmd_precision_parse(NULL, &p) == LMD_ERR_ARG, "NULL accepted");
+}
+
+/* LMD_PREC_REDUCED picks bf16 on the CPU backend (the environment unset),
+ * FP32 does not, and their scores agree within test_lowp_score.sh's 4% */
+TEST(engine_precision)
+{
+	lmd_model *m = NULL;
+	REQUIRE(lmd_model_load("tests/fixtures/daemon-gray.safetensors", &m) == LMD_OK, "model: %s", lmd_errmsg());
+	const lmd_model_info *mi = lmd_model_get_info(m);
+	int h = mi->frame_height, w = mi->frame_width, n = 2;
+	float *img = fvec((size_t)n * mi->channels * h * w, 0.5f), s[2][2];
+	for (size_t i = 0; i < (size_t)n * mi->channels * h * w; i++)
+		img[i] += 0.5f;
+	lmd_params p;
+	lmd_params_default(&p);
+	p.steps = 3;
+	const char *dev[2] = { "", "" };
+	unsetenv("LMDD_CPU_CONV");
+	for (int k = 0; k < 2; k++) {
+		lmd_engine *e = NULL;
+		lmd_err r = lmd_engine_new_prec(m, LMD_BACKEND_CPU, -1, NULL, k ? LMD_PREC_REDUCED : LMD_PREC_FP32, &e);
+		REQUIRE(r == LMD_OK, "engine: %s", lmd_errmsg());
+		dev[k] = strstr(lmd_engine_device(e), "bf16") ? "bf16" : "fp32";
+		CHECK(lmd_engine_score(e, &p, n, h, w, img, NULL, s[k], NULL, NULL) == LMD_OK, "score: %s", lmd_errmsg());
+		lmd_engine_destroy(&e);
+	}
+	free(img);
+	lmd_model_destroy(&m);
+	CHECK(strcmp(dev[0], "fp32") == 0, "LMD_PREC_FP32 ran %s", dev[0]);
+	__builtin_cpu_init();
+	if (!__builtin_cpu_supports("avx512bf16")) {
+		CHECK(strcmp(dev[1], "fp32") == 0, "LMD_PREC_REDUCED ran bf16 on a CPU without it");
+		SKIP_TEST("this CPU has no AVX-512 BF16 (LMD_PREC_REDUCED ran fp32)");
+	}
+	CHECK(strcmp(dev[1], "bf16") == 0, "LMD_PREC_REDUCED ran %s on a CPU with AVX-512 BF16", dev[1]);
+	for (int i = 0; i < n; i++)
+		CHECK(fabsf(s[1][i] - s[0][i]) <= 0.04f * s[0][i] && s[1][i] != s[0][i],
+		      "image %d: fp32 %g, bf16 %g", i, s[0][i], s[1][i]);
+}
+
 /* ---- --perf: fp32 against bf16 per shape (CPU time, one thread) ---------- */
 
 static double cpu_s(void)
@@ -381,6 +432,8 @@ int main(int argc, char **argv)
 	RUN(bf16_is_reduced);
 	RUN(vk_conv_fp32);
 	RUN(vk_conv_fp16);
+	RUN(precision_parse);
+	RUN(engine_precision);
 	for (int i = 0; i < nshapes; i++)
 		conv_free(&shapes[i]);
 	CHECK_EXIT();
