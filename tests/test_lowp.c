@@ -316,32 +316,56 @@ TEST(precision_parse)
 	CHECK(lmd_precision_parse(NULL, &p) == LMD_ERR_ARG, "NULL accepted");
 }
 
-/* LMD_PREC_REDUCED picks bf16 on the CPU backend (the environment unset),
- * FP32 does not, and their scores agree within test_lowp_score.sh's 4% */
-TEST(engine_precision)
+/* Scores of 2 random images on the fixture model (3 steps, 2 attempts) by
+ * an engine of this backend and precision; *reduced: its device string
+ * names the reduced path (mark: "bf16" or "[fp16]"). 0, or -1 (and *why)
+ * when no such engine can be made. */
+static int engine_scores(lmd_backend_kind kind, lmd_precision prec, const char *mark, float s[2], int *reduced,
+                         char *why, size_t nwhy)
 {
 	lmd_model *m = NULL;
-	REQUIRE(lmd_model_load("tests/fixtures/daemon-gray.safetensors", &m) == LMD_OK, "model: %s", lmd_errmsg());
+	if (lmd_model_load("tests/fixtures/daemon-gray.safetensors", &m) != LMD_OK) {
+		snprintf(why, nwhy, "model: %s", lmd_errmsg());
+		return -1;
+	}
 	const lmd_model_info *mi = lmd_model_get_info(m);
-	int h = mi->frame_height, w = mi->frame_width, n = 2;
-	float *img = fvec((size_t)n * mi->channels * h * w, 0.5f), s[2][2];
-	for (size_t i = 0; i < (size_t)n * mi->channels * h * w; i++)
+	int h = mi->frame_height, w = mi->frame_width;
+	size_t len = (size_t)2 * mi->channels * h * w;
+	rs = 0x9E3779B97F4A7C15ull;   /* the same images every call */
+	float *img = fvec(len, 0.5f);
+	for (size_t i = 0; i < len; i++)
 		img[i] += 0.5f;
 	lmd_params p;
 	lmd_params_default(&p);
 	p.steps = 3;
-	const char *dev[2] = { "", "" };
-	unsetenv("LMDD_CPU_CONV");
-	for (int k = 0; k < 2; k++) {
-		lmd_engine *e = NULL;
-		lmd_err r = lmd_engine_new_prec(m, LMD_BACKEND_CPU, -1, NULL, k ? LMD_PREC_REDUCED : LMD_PREC_FP32, &e);
-		REQUIRE(r == LMD_OK, "engine: %s", lmd_errmsg());
-		dev[k] = strstr(lmd_engine_device(e), "bf16") ? "bf16" : "fp32";
-		CHECK(lmd_engine_score(e, &p, n, h, w, img, NULL, s[k], NULL, NULL) == LMD_OK, "score: %s", lmd_errmsg());
-		lmd_engine_destroy(&e);
-	}
+	lmd_engine *e = NULL;
+	int rc = -1;
+	if (lmd_engine_new_prec(m, kind, -1, NULL, prec, &e) != LMD_OK)
+		snprintf(why, nwhy, "engine: %s", lmd_errmsg());
+	else if (lmd_engine_score(e, &p, 2, h, w, img, NULL, s, NULL, NULL) != LMD_OK)
+		snprintf(why, nwhy, "score: %s", lmd_errmsg());
+	else
+		rc = 0;
+	*reduced = e && strstr(lmd_engine_device(e), mark) != NULL;
+	lmd_engine_destroy(&e);
 	free(img);
 	lmd_model_destroy(&m);
+	return rc;
+}
+
+/* LMD_PREC_REDUCED picks bf16 on the CPU backend (the environment unset),
+ * FP32 does not, and their scores agree within test_lowp_score.sh's 4% */
+TEST(engine_precision)
+{
+	char why[256];
+	float s[2][2];
+	int red[2];
+	unsetenv("LMDD_CPU_CONV");
+	for (int k = 0; k < 2; k++)
+		REQUIRE(engine_scores(LMD_BACKEND_CPU, k ? LMD_PREC_REDUCED : LMD_PREC_FP32, "bf16", s[k], &red[k],
+		                      why, sizeof why) == 0, "%s", why);
+	const char *dev[2] = { red[0] ? "bf16" : "fp32", red[1] ? "bf16" : "fp32" };
+	int n = 2;
 	CHECK(strcmp(dev[0], "fp32") == 0, "LMD_PREC_FP32 ran %s", dev[0]);
 	__builtin_cpu_init();
 	if (!__builtin_cpu_supports("avx512bf16")) {
@@ -352,6 +376,29 @@ TEST(engine_precision)
 	for (int i = 0; i < n; i++)
 		CHECK(fabsf(s[1][i] - s[0][i]) <= 0.04f * s[0][i] && s[1][i] != s[0][i],
 		      "image %d: fp32 %g, bf16 %g", i, s[0][i], s[1][i]);
+}
+
+/* LMD_PREC_REDUCED on Vulkan: fp16 where the device has shaderFloat16,
+ * scores within 1e-3 of the CPU backend's fp32 ones (lavapipe: 2e-4) */
+TEST(engine_precision_vk)
+{
+	char why[256];
+	const char *no = getenv("LMDD_NO_VULKAN");
+	if (no && strcmp(no, "1") == 0)
+		SKIP_TEST("LMDD_NO_VULKAN=1");
+	float ref[2], s[2];
+	int red;
+	unsetenv("LMDD_CPU_CONV");
+	unsetenv("LMDD_VK_FP16");
+	REQUIRE(engine_scores(LMD_BACKEND_CPU, LMD_PREC_FP32, "bf16", ref, &red, why, sizeof why) == 0, "%s", why);
+	if (engine_scores(LMD_BACKEND_VULKAN, LMD_PREC_REDUCED, "[fp16]", s, &red, why, sizeof why))
+		SKIP_TEST("%s", why);
+	if (!red)
+		SKIP_TEST("the Vulkan device lacks shaderFloat16 (LMD_PREC_REDUCED ran fp32)");
+	for (int i = 0; i < 2; i++)
+		CHECK(fabsf(s[i] - ref[i]) <= 1e-3f * ref[i] && s[i] != ref[i], "image %d: cpu fp32 %.9g, vulkan fp16 %.9g",
+		      i, ref[i], s[i]);
+	printf("  scores: cpu fp32 %.9g %.9g, vulkan fp16 %.9g %.9g\n", ref[0], ref[1], s[0], s[1]);
 }
 
 /* ---- --perf: fp32 against bf16 per shape (CPU time, one thread) ---------- */
@@ -434,6 +481,7 @@ int main(int argc, char **argv)
 	RUN(vk_conv_fp16);
 	RUN(precision_parse);
 	RUN(engine_precision);
+	RUN(engine_precision_vk);
 	for (int i = 0; i < nshapes; i++)
 		conv_free(&shapes[i]);
 	CHECK_EXIT();
