@@ -38,7 +38,7 @@ LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lopenblas -lm
 LDFLAGS += -fopenmp -pthread $(SANFL)
 
 # Building needs the libraries: say so at once instead of failing at link.
-ifneq ($(filter-out deps demo test test-san clean fresh-check fuzz uninstall,$(or $(MAKECMDGOALS),all)),)
+ifneq ($(filter-out deps demo test test-san clean fresh-check fuzz uninstall bench-ort,$(or $(MAKECMDGOALS),all)),)
 ifeq ($(shell pkg-config --exists $(PKGS) openblas 2>/dev/null && echo ok),)
 $(error libraries missing (pkg-config $(PKGS) openblas): run `make deps` first, or `make demo` / `make test`, which install them)
 endif
@@ -98,6 +98,13 @@ deps:
 bench: tests
 	B=$(B) $(PY) tools/bench.py
 
+# The ONNX Runtime peer of `make bench` (npm's onnxruntime-node, which ships
+# its runtime library) into build/ort, outside git; not part of CI. The
+# variable skips its install script, which fetches extras from elsewhere.
+bench-ort:
+	mkdir -p build/ort
+	ONNXRUNTIME_NODE_INSTALL=skip npm install --prefix build/ort --no-save onnxruntime-node
+
 # The README's first command: installs what is missing, builds, runs the demo.
 demo: deps
 	$(MAKE) all
@@ -114,7 +121,7 @@ clean:
 
 include daemon/install.mk
 
-.PHONY: all tests test test-san deps bench demo fresh-check clean
+.PHONY: all tests test test-san deps bench bench-ort demo fresh-check clean
 
 # libFuzzer on the model loader (clang), FUZZ_SECONDS of fuzzing from a seed corpus.
 FUZZ_SECONDS ?= 60

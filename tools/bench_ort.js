@@ -6,7 +6,7 @@
 //   node tools/bench_ort.js ORT_DIR MODEL.onnx JOB.json
 //
 // ORT_DIR holds node_modules/onnxruntime-node (npm's package ships the
-// runtime library itself; installed outside git by
+// runtime library itself; installed outside git by `make bench-ort`:
 // `ONNXRUNTIME_NODE_INSTALL=skip npm install --prefix ORT_DIR onnxruntime-node`).
 // JOB.json: {n, reps, H, W, runs, threads, tau: [steps, ascending], abar: [ᾱ at tau]}.
 // The loop is train/lmd_ref.py's (bench.py's torch_bench): noise to the start
