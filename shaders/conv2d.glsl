@@ -25,7 +25,7 @@
  * Bs[8][TN]: half the bytes), each invocation loading NJ/2 (B) and MI/2 (A)
  * pairs of adjacent K; the 16-deep slice is multiplied with packed f16vec2
  * FMAs into fp16 partial sums (8 pair-products per lane) that are added to
- * the fp32 accumulators once per slice: fp16 products and 16-term partial
+ * the fp32 accumulators once per slice: fp16 products and 8-term partial
  * sums, fp32 across slices (the global buffers stay fp32).
  */
 #extension GL_EXT_control_flow_attributes : require

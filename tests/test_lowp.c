@@ -29,7 +29,7 @@
  *    stay within 1e-10. What that error does to LMD scores: see
  *    tests/test_lowp_score.sh.
  *  - Vulkan fp16 (LMDD_VK_FP16=1, shaders/conv2d.glsl): fp16 keeps 11
- *    significant bits (u = 2^-11); operands, products and the 16-term
+ *    significant bits (u = 2^-11); operands, products and the 8-term
  *    partial sums each round, ~5 roundings of variance u^2/3 = 8e-8:
  *    ~4e-7 expected, 1.9e-7 measured on lavapipe. Bound NMSE_FP16 = 1e-6,
  *    every shape (the F16 shader computes every convolution); the fp32
