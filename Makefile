@@ -30,7 +30,7 @@ endif
 
 CFLAGS  ?=
 CFLAGS  += $(OPT) -std=gnu11 -Wall -Wextra -Wno-unused-parameter -fopenmp -pthread -fno-math-errno \
-           -march=x86-64-v2 -mtune=generic $(SANFL) -iquote compute -iquote daemon -iquote $(B) \
+           -march=x86-64-v2 -mtune=generic $(SANFL) -iquote compute/include -iquote compute -iquote media -iquote daemon -iquote cli -iquote eval -iquote $(B) \
            $(filter-out -I/usr/include/x86_64-linux-gnu,$(shell pkg-config --cflags $(PKGS) openblas 2>/dev/null))
 # (FFmpeg's .pc files add -I/usr/include/x86_64-linux-gnu, which demotes libc's
 #  own headers from system headers and hides cpu_set_t from OpenBLAS's cblas.h)
@@ -45,7 +45,7 @@ endif
 endif
 
 COMPUTE_SRC := $(wildcard compute/*.c)
-DAEMON_SRC  := $(wildcard daemon/*.c)
+DAEMON_SRC  := $(wildcard media/*.c daemon/*.c cli/*.c eval/*.c)
 SHADERS     := $(wildcard shaders/*.comp)
 SPV_INC     := $(patsubst shaders/%.comp,$(B)/spv/%.inc,$(SHADERS))
 COMPUTE_OBJ := $(patsubst %.c,$(B)/%.o,$(COMPUTE_SRC))
@@ -66,7 +66,7 @@ $(B)/shaders.h: $(SPV_INC)
 	   for f in $(SPV_INC); do n=$$(basename $$f .inc); \
 	     echo "static const uint32_t spv_$$n[] ="; cat $$f; echo ";"; done; } > $@.tmp && mv $@.tmp $@
 
-$(B)/%.o: %.c $(B)/shaders.h $(wildcard compute/*.h daemon/*.h)
+$(B)/%.o: %.c $(B)/shaders.h $(wildcard compute/*.h compute/include/*.h media/*.h daemon/*.h cli/*.h eval/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
@@ -76,9 +76,9 @@ $(B)/libcompute.a: $(COMPUTE_OBJ)
 $(B)/lmdd: $(DAEMON_OBJ) $(B)/libcompute.a $(SANOBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(B)/tests/%: tests/%.c $(B)/libcompute.a $(filter-out $(B)/daemon/lmdd.o,$(DAEMON_OBJ)) tests/check.h $(SANOBJ)
+$(B)/tests/%: tests/%.c $(B)/libcompute.a $(filter-out $(B)/cli/lmdd.o,$(DAEMON_OBJ)) tests/check.h $(SANOBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests -o $@ $< $(filter-out $(B)/daemon/lmdd.o,$(DAEMON_OBJ)) $(B)/libcompute.a $(SANOBJ) $(LDFLAGS) $(LDLIBS)
+	$(CC) $(CFLAGS) -Itests -o $@ $< $(filter-out $(B)/cli/lmdd.o,$(DAEMON_OBJ)) $(B)/libcompute.a $(SANOBJ) $(LDFLAGS) $(LDLIBS)
 
 tests: $(TEST_BIN) $(TOOL_BIN) $(B)/lmdd
 
@@ -87,6 +87,11 @@ tests: $(TEST_BIN) $(TOOL_BIN) $(B)/lmdd
 test: deps
 	$(MAKE) tests
 	B=$(B) PY=$(PY) tests/run.sh
+
+# The one-off studies' own tests (research/): not part of `make test`.
+research-test: deps
+	$(MAKE) tests
+	B=$(B) PY=$(PY) tests/run.sh research
 
 # The same suite under AddressSanitizer + UBSan.
 test-san:
@@ -114,13 +119,13 @@ clean:
 
 include daemon/install.mk
 
-.PHONY: all tests test test-san deps bench demo fresh-check clean
+.PHONY: all tests test research-test test-san deps bench demo fresh-check clean
 
 # libFuzzer on the model loader (clang), FUZZ_SECONDS of fuzzing from a seed corpus.
 FUZZ_SECONDS ?= 60
 fuzz:
 	@mkdir -p build-fuzz/corpus
-	clang -g -O1 -fsanitize=fuzzer,address,undefined -Icompute $(shell pkg-config --cflags libcjson) \
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -Icompute -Icompute/include $(shell pkg-config --cflags libcjson) \
 	  -o build-fuzz/fuzz_model tests/fuzz_model.c compute/model.c compute/err.c $(shell pkg-config --libs libcjson) -lm
 	$(PY) tests/make_model.py build-fuzz/corpus/a.safetensors --base 8 --mult 1,2 --attn 1 --groups 4
 	$(PY) tests/make_model.py build-fuzz/corpus/b.safetensors --base 8 --mult 1 --attn "" --groups 2 --fp16

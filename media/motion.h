@@ -7,7 +7,7 @@
  * with a bicycle. Ped2's anomalies (bikes, carts, skaters) are faster than
  * walkers, and speed does not grow with the crowd. `lmdd eval --suite ped2`
  * reports this score beside the model's, as the baseline the model has to
- * beat; tools/ped2_flow.py measured the same idea with dense optical flow.
+ * beat; research/ped2_flow.py measured the same idea with dense optical flow.
  *
  * How: a libavfilter graph, buffer -> scale (2x, bicubic, to gray) ->
  * mestimate (EPZS search, 16x16 blocks of the doubled frame, i.e. 8x8 source
@@ -16,7 +16,7 @@
  * instead of rounded to 0, 1 or 2, and the range stays +-16 source pixels.
  * Against dense Farneback flow on Ped2's training clips (no labels), the
  * block speed error on moving blocks falls from 0.50 to 0.41 px per frame
- * (docs/evaluation.md, tools/ped2_mestimate.py). Matching frames two apart
+ * (docs/evaluation.md, research/ped2_mestimate.py). Matching frames two apart
  * as well (quarter-pixel) cut it to 0.40, but then a square sliding faster
  * than 5 px per frame over noise (tests/test_motion.c) was read a third off
  * or worse in some frames. The price of doubling: above 10 px per frame

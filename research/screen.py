@@ -17,7 +17,7 @@ model never saw; out: Fashion-MNIST test). Images are resized 28 -> the
 model's frame size as the trainer and `lmdd eval` do (bilinear, rounded to
 uint8).
 
-    /usr/bin/python3 tools/screen.py --suite fmnist-mnist --per-side 2000 \\
+    /usr/bin/python3 research/screen.py --suite fmnist-mnist --per-side 2000 \\
         --backend vulkan --mnist M.gz --fmnist F.gz MODEL [MODEL ...]
 """
 import argparse

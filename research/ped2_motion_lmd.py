@@ -34,7 +34,7 @@ look like walkers move would rebuild a walker's cells and miss a bicycle's:
 a learned speed prior per object. Only the current frame: with the previous
 one too the model could read the motion off the two frames, whatever moves.
 
-Usage: /usr/bin/python3 tools/ped2_motion_lmd.py [--motion mestimate|farneback]
+Usage: /usr/bin/python3 research/ped2_motion_lmd.py [--motion mestimate|farneback]
            [--appearance] [--budget SECONDS] [--work DIR] [--data DIR] [--model PT]
 Needs numpy, torch, OpenCV (python3-opencv) and, for mestimate, PyAV
 (python3-av). About --budget (default 1800 s) plus 5 minutes on 2 cores.

@@ -20,7 +20,7 @@ scale learned from normal footage only; `--lmd CSV` (an `lmdd eval` scores
 file) also reports the two scores fused on those training scales. Each AUROC
 comes with a 95% interval from 1000 resamples of whole clips (seed 0).
 
-Usage: /usr/bin/python3 tools/ped2_flow.py [--data DIR] [--motion farneback|mestimate]
+Usage: /usr/bin/python3 research/ped2_flow.py [--data DIR] [--motion farneback|mestimate]
                                           [--lmd CSV] [--lmd-threshold T]
 Needs numpy, ffmpeg and OpenCV (Debian: python3-opencv), and for mestimate PyAV
 (python3-av); about 1 min (farneback) or 25 s (mestimate) on 2 cores.

@@ -25,7 +25,7 @@ scenes with known motion; there, gap 2 read a square sliding faster than 5 px
 per frame over noise a third off or worse in some frames, which is why
 motion.c has gap 1.
 
-Usage: /usr/bin/python3 tools/ped2_mestimate.py [--data DIR]
+Usage: /usr/bin/python3 research/ped2_mestimate.py [--data DIR]
 Needs numpy, OpenCV (python3-opencv) and PyAV (python3-av); about 5 min on 2 cores.
 """
 import argparse

@@ -13,7 +13,7 @@ squared difference, and the maximum of its KxK box average (K = 9, as
 `--pool max:9`). AUROC uses one global scale over all clips (the headline
 protocol) and, for comparison, per-clip min-max normalised scores.
 
-Usage: /usr/bin/python3 tools/ped2_framediff.py [--data DIR] [--stride K]
+Usage: /usr/bin/python3 research/ped2_framediff.py [--data DIR] [--stride K]
 Needs numpy and ffmpeg; prints one line per score. The other ped2_*.py study
 tools import its helpers: decoding, AUROC, per-clip min-max, the labels, and
 the 95% interval over resamples of whole clips.

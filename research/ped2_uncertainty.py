@@ -32,7 +32,7 @@ AUROC on one global scale (the headline protocol) with a 95% interval from
 1000 resamples of whole clips, and per-clip min-max. The rebuilds stay in
 --work (rebuilds.f32, frames.f32, frames.csv); --reuse reads them back.
 
-Usage: /usr/bin/python3 tools/ped2_uncertainty.py [--data DIR]
+Usage: /usr/bin/python3 research/ped2_uncertainty.py [--data DIR]
        [--model models/ucsd-ped2/model.safetensors] [--tool build/tests/tool_lmd]
        [--every 9] [--samples 4] [--steps 10] [--work DIR] [--reuse]
 Needs numpy and ffmpeg; 225 frames x 4 seeds x 10 NFE took 10-13 min on the

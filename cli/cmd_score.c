@@ -13,7 +13,7 @@
  * by time at its own interval, as the daemon does: history.h). --maps FILE also
  * writes each scored frame's distance map, in output order, as raw float32
  * (host byte order) W x H, row-major: what a pooling study needs without
- * paying the engine again (tools/ped2_pooling.py).
+ * paying the engine again (research/ped2_pooling.py).
  */
 #include <errno.h>
 #include <stdio.h>

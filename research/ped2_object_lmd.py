@@ -31,7 +31,7 @@ divided by its 99th percentile over every 10th training frame): max and sum.
 AUROC over the test frames scored (every --every-th), one global scale and
 per-clip min-max, with 95% clip bootstrap intervals (1000 resamples, seed 0).
 
-Usage: /usr/bin/python3 tools/ped2_object_lmd.py [--budget SECONDS] [--steps S]
+Usage: /usr/bin/python3 research/ped2_object_lmd.py [--budget SECONDS] [--steps S]
            [--blocks B] [--every N] [--work DIR] [--data DIR] [--model PT]
 Needs numpy, torch, OpenCV (python3-opencv) and PyAV (python3-av). On 2 cores:
 --budget (default 2100 s) of training plus about 75 ms per crop to score

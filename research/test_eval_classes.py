@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""test_eval_classes.py — tools/eval_classes.py against a naive recomputation.
+"""test_eval_classes.py — research/eval_classes.py against a naive recomputation.
 
 Generated label files and a scores CSV in lmdd eval's format: the per-class
 AUROC lines must equal a brute-force pair count (ties 1/2), and a scores
@@ -15,8 +15,8 @@ import sys
 import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TOOL = os.path.join(ROOT, "tools", "eval_classes.py")
-sys.path.insert(0, os.path.join(ROOT, "tools"))
+TOOL = os.path.join(ROOT, "research", "eval_classes.py")
+sys.path.insert(0, os.path.join(ROOT, "research"))
 from eval_classes import DIGITS, FMNIST  # noqa: E402  (class names as the tool prints them)
 
 

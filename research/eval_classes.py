@@ -10,7 +10,7 @@ so no default is tuned on these labels (docs/evaluation.md, the sweep).
 AUROC is the Mann-Whitney statistic with ties counted 1/2, as
 daemon/eval_metrics.c computes it.
 
-Usage: /usr/bin/python3 tools/eval_classes.py [RESULTS_DIR] [--fmnist-data DIR] [--mnist-data DIR]
+Usage: /usr/bin/python3 research/eval_classes.py [RESULTS_DIR] [--fmnist-data DIR] [--mnist-data DIR]
 Needs numpy; reads the idx label files (gzip or plain).
 """
 import argparse

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""test_screen.py — tools/screen.py end to end on a small model and made-up data.
+"""test_screen.py — research/screen.py end to end on a small model and made-up data.
 
 Generated idx files stand in for the test sets, the fixture model for a
 trained one, tests/tool_lmd scores through the CPU backend. The printed AUROC
@@ -17,7 +17,7 @@ import sys
 import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TOOL = os.path.join(ROOT, "tools", "screen.py")
+TOOL = os.path.join(ROOT, "research", "screen.py")
 LMD = os.path.join(ROOT, os.environ.get("B", "build"), "tests", "tool_lmd")
 MODEL = os.path.join(ROOT, "tests", "fixtures", "daemon-gray.safetensors")
 

@@ -1,4 +1,4 @@
-"""test_ped2_pooling.py — tools/ped2_pooling.py: its pooling variants against
+"""test_ped2_pooling.py — research/ped2_pooling.py: its pooling variants against
 brute force, and the whole tool on a two-clip stand-in for Ped2 through
 `lmdd score --every --maps` with the small gray fixture model."""
 import os
@@ -10,7 +10,7 @@ import tempfile
 import numpy as np
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
-sys.path.insert(0, os.path.join(ROOT, "tools"))
+sys.path.insert(0, os.path.join(ROOT, "research"))
 import ped2_pooling as pp  # noqa: E402
 
 sys.path.insert(0, os.path.join(ROOT, "tests"))
@@ -60,7 +60,7 @@ def test_residual_fit():
 def test_tool_end_to_end():
     with tempfile.TemporaryDirectory() as d:
         ped2_standin.make(d, train=("01",), anomalous=lambda c, k: c == "02" and k >= 3)
-        r = subprocess.run([sys.executable, os.path.join(ROOT, "tools/ped2_pooling.py"), "--lmdd", LMDD,
+        r = subprocess.run([sys.executable, os.path.join(ROOT, "research/ped2_pooling.py"), "--lmdd", LMDD,
                             "--model", FIX, "--data", d, "--every", "3", "--train-every", "2",
                             "--work", os.path.join(d, "w"), "--backend", "cpu", "--steps", "2"],
                            capture_output=True, text=True)
@@ -83,20 +83,20 @@ def test_tool_end_to_end():
             g = re.search(rf"motion {re.escape(name)} +AUROC global (\S+), per-clip min-max (\S+)", out)
             assert g and all(0 <= float(x) <= 1 for x in g.groups()), (name, out)
         # --reuse reads the maps and frame lists back, runs no engine, prints the same
-        again = subprocess.run([sys.executable, os.path.join(ROOT, "tools/ped2_pooling.py"), "--lmdd", LMDD,
+        again = subprocess.run([sys.executable, os.path.join(ROOT, "research/ped2_pooling.py"), "--lmdd", LMDD,
                                 "--model", FIX, "--data", d, "--every", "3", "--train-every", "2",
                                 "--work", os.path.join(d, "w"), "--reuse"], capture_output=True, text=True)
         assert again.returncode == 0 and again.stdout == out, again.stderr
         assert "reusing" in again.stderr and "+ " not in again.stderr, again.stderr
         os.remove(os.path.join(d, "w", "train.csv"))
-        again = subprocess.run([sys.executable, os.path.join(ROOT, "tools/ped2_pooling.py"), "--lmdd", LMDD,
+        again = subprocess.run([sys.executable, os.path.join(ROOT, "research/ped2_pooling.py"), "--lmdd", LMDD,
                                 "--model", FIX, "--data", d, "--work", os.path.join(d, "w"), "--reuse"],
                                capture_output=True, text=True)
         assert again.returncode != 0 and "train.csv: No such file" in again.stderr, again.stderr
         # a label missing for a scored frame is named
         rows = open(os.path.join(d, "test-labels.csv")).read().splitlines()
         open(os.path.join(d, "test-labels.csv"), "w").write("\n".join(r for r in rows if r != "02,6,1") + "\n")
-        r = subprocess.run([sys.executable, os.path.join(ROOT, "tools/ped2_pooling.py"), "--lmdd", LMDD,
+        r = subprocess.run([sys.executable, os.path.join(ROOT, "research/ped2_pooling.py"), "--lmdd", LMDD,
                             "--model", FIX, "--data", d, "--every", "3", "--train-every", "2",
                             "--work", os.path.join(d, "w"), "--backend", "cpu", "--steps", "2"],
                            capture_output=True, text=True)

@@ -1,4 +1,4 @@
-"""test_ped2_uncertainty.py — tools/ped2_uncertainty.py: its frame scores
+"""test_ped2_uncertainty.py — research/ped2_uncertainty.py: its frame scores
 against brute force, and the whole tool on a two-clip stand-in for Ped2
 through tests/tool_lmd with a small random two-previous-frame model."""
 import os
@@ -10,7 +10,7 @@ import tempfile
 import numpy as np
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
-sys.path.insert(0, os.path.join(ROOT, "tools"))
+sys.path.insert(0, os.path.join(ROOT, "research"))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 import make_model  # noqa: E402
 import ped2_standin  # noqa: E402
@@ -70,7 +70,7 @@ def test_tool_end_to_end():
         model = os.path.join(d, "m.safetensors")
         make_model.make(model, cond=2, base=8, mult=(1, 2), attn=(), frame=(32, 48))
         ped2_standin.make(d, seconds=0.8, anomalous=lambda c, k: c == "02" and k >= 4)
-        cmd = [sys.executable, os.path.join(ROOT, "tools/ped2_uncertainty.py"), "--tool", TOOL,
+        cmd = [sys.executable, os.path.join(ROOT, "research/ped2_uncertainty.py"), "--tool", TOOL,
                "--model", model, "--data", d, "--every", "2", "--samples", "2", "--steps", "2",
                "--work", os.path.join(d, "w")]
         r = subprocess.run(cmd, capture_output=True, text=True)

@@ -35,7 +35,7 @@ no other normal footage, as for calibration). Frame 0 of a clip is scored
 with itself as history, as `lmdd eval` does. AUROC: one global scale (the
 headline protocol) and per-clip min-max (papers' protocol).
 
-Usage: /usr/bin/python3 tools/ped2_pooling.py [--lmdd build/lmdd]
+Usage: /usr/bin/python3 research/ped2_pooling.py [--lmdd build/lmdd]
        [--model models/ucsd-ped2/model.safetensors] [--data DIR]
        [--every 11] [--train-every 15] [--work DIR] [--reuse] [engine options...]
 Unknown options go to `lmdd score` (e.g. --backend cpu --steps 10). The maps

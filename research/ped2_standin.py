@@ -1,6 +1,6 @@
 """ped2_standin.py — a few seconds of synthetic video laid out like
 ../shared/data/ucsd-ped2 (test/NN.mkv, train/NN.mkv, test-labels.csv), for
-the tests of the tools/ped2_*.py study tools. Clips are FFmpeg's testsrc at
+the tests of the research/ped2_*.py study tools. Clips are FFmpeg's testsrc at
 96x64 and 10 fps (as Ped2), each clip a different hue, in FFV1 (lossless)."""
 import csv
 import os
