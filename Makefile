@@ -1,8 +1,17 @@
-# lmdd — top-level build. One binary, build/lmdd, with subcommands (daemon,
-# score, info, devices, calibrate, subscribe, check-config, eval).
-# Sources are picked up by wildcard: compute/*.c (engine), daemon/*.c
-# (service + CLI), shaders/*.comp (GLSL, compiled by glslc and embedded).
-# `make SAN=1` builds with AddressSanitizer + UBSan into build-san/.
+# lmdd — top-level build.
+#   build/lmdd       the service and its commands: cli/ + daemon/ + media/ +
+#                    compute/ (+ shaders/, compiled by glslc and embedded)
+#   build/lmdd-eval  the evaluation harness, eval/ (`make eval-bin`, part of
+#                    `make tests`); never linked into build/lmdd, not installed
+# Each folder is compiled with the include paths of what it may use, so a
+# layering leak is a compile error (each folder's README says the same):
+#   compute/  its own headers; others see only compute/include/lmd.h
+#   media/    its own (FFmpeg ingest needs nothing of the engine)
+#   daemon/   + media/, lmd.h        cli/   + daemon/, media/, lmd.h
+#   eval/     + cli/, daemon/, media/, lmd.h       tests/  everything
+# Header dependencies come from the compiler (-MMD -MP, build/**/*.d).
+# `make SAN=1` builds with AddressSanitizer + UBSan into build-san/,
+# `make TSAN=1` with ThreadSanitizer into build-tsan/.
 #
 # Dependencies are Debian packages (tools/install-deps.sh). `make demo` and
 # `make test` install what is missing first and then build in a sub-make:
@@ -21,6 +30,11 @@ SANFL   := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-re
 OPT     := -O1 -g
 # drivers stay mapped for LeakSanitizer (tests/san_dlclose.c)
 SANOBJ  := $(B)/tests/san_dlclose.o
+else ifeq ($(TSAN),1)
+B       := build-tsan
+SANFL   := -fsanitize=thread -fno-omit-frame-pointer
+OPT     := -O1 -g
+SANOBJ  :=
 else
 B       := build
 SANFL   :=
@@ -28,28 +42,46 @@ SANOBJ  :=
 OPT     := -O2 -g
 endif
 
+# x86-64: the SSE4.2/POPCNT baseline (x86-64-v2); the AVX2 and AVX-512
+# kernels are picked at run time (compute/: target attributes + cpuid).
+# Other machines get the compiler's default. `make MARCH=...` to override.
+MARCH   ?= $(if $(filter x86_64-%,$(shell $(CC) -dumpmachine)),-march=x86-64-v2 -mtune=generic)
+
 CFLAGS  ?=
 CFLAGS  += $(OPT) -std=gnu11 -Wall -Wextra -Wno-unused-parameter -fopenmp -pthread -fno-math-errno \
-           -march=x86-64-v2 -mtune=generic $(SANFL) -iquote compute/include -iquote compute -iquote media -iquote daemon -iquote cli -iquote eval -iquote $(B) \
+           $(MARCH) $(SANFL) -MMD -MP \
            $(filter-out -I/usr/include/x86_64-linux-gnu,$(shell pkg-config --cflags $(PKGS) openblas 2>/dev/null))
 # (FFmpeg's .pc files add -I/usr/include/x86_64-linux-gnu, which demotes libc's
 #  own headers from system headers and hides cpu_set_t from OpenBLAS's cblas.h)
-LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lopenblas -lm
+LDLIBS  := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lopenblas -lz -lm
 LDFLAGS += -fopenmp -pthread $(SANFL)
 
+# what each folder may include (see the top of this file)
+INC_compute := -iquote compute -iquote compute/include -iquote $(B)
+INC_media   := -iquote media
+INC_daemon  := -iquote daemon -iquote media -iquote compute/include
+INC_cli     := -iquote cli -iquote daemon -iquote media -iquote compute/include
+INC_eval    := -iquote eval -iquote cli -iquote daemon -iquote media -iquote compute/include
+INC_tests   := -iquote tests $(foreach d,compute compute/include media daemon cli eval $(B),-iquote $(d))
+
 # Building needs the libraries: say so at once instead of failing at link.
-ifneq ($(filter-out deps demo test test-san clean fresh-check fuzz uninstall,$(or $(MAKECMDGOALS),all)),)
+ifneq ($(filter-out deps demo test test-san test-tsan research-test clean fresh-check fuzz uninstall,$(or $(MAKECMDGOALS),all)),)
 ifeq ($(shell pkg-config --exists $(PKGS) openblas 2>/dev/null && echo ok),)
 $(error libraries missing (pkg-config $(PKGS) openblas): run `make deps` first, or `make demo` / `make test`, which install them)
 endif
 endif
 
-COMPUTE_SRC := $(wildcard compute/*.c)
-DAEMON_SRC  := $(wildcard media/*.c daemon/*.c cli/*.c eval/*.c)
+objs = $(patsubst %.c,$(B)/%.o,$(filter-out $(2),$(wildcard $(1)/*.c)))
+COMPUTE_OBJ := $(call objs,compute)
+MEDIA_OBJ   := $(call objs,media)
+DAEMON_OBJ  := $(call objs,daemon)
+CLI_OBJ     := $(call objs,cli,cli/lmdd.c)
+EVAL_OBJ    := $(call objs,eval,eval/eval.c)
+# static libraries, in link order (each may use the ones after it)
+LIBS        := $(foreach l,eval cli daemon media compute,$(B)/lib$(l).a)
+SERVICE_LIBS := $(filter-out $(B)/libeval.a,$(LIBS))
 SHADERS     := $(wildcard shaders/*.comp)
 SPV_INC     := $(patsubst shaders/%.comp,$(B)/spv/%.inc,$(SHADERS))
-COMPUTE_OBJ := $(patsubst %.c,$(B)/%.o,$(COMPUTE_SRC))
-DAEMON_OBJ  := $(patsubst %.c,$(B)/%.o,$(DAEMON_SRC))
 TEST_SRC    := $(wildcard tests/test_*.c)
 TEST_BIN    := $(patsubst tests/%.c,$(B)/tests/%,$(TEST_SRC))
 TOOL_BIN    := $(patsubst tests/%.c,$(B)/tests/%,$(wildcard tests/tool_*.c))
@@ -66,24 +98,41 @@ $(B)/shaders.h: $(SPV_INC)
 	   for f in $(SPV_INC); do n=$$(basename $$f .inc); \
 	     echo "static const uint32_t spv_$$n[] ="; cat $$f; echo ";"; done; } > $@.tmp && mv $@.tmp $@
 
-$(B)/%.o: %.c $(B)/shaders.h $(wildcard compute/*.h compute/include/*.h media/*.h daemon/*.h cli/*.h eval/*.h)
+# $* is FOLDER/NAME: the folder picks the include paths
+$(B)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) $(INC_$(firstword $(subst /, ,$*))) -c -o $@ $<
+
+$(COMPUTE_OBJ): | $(B)/shaders.h
 
 $(B)/libcompute.a: $(COMPUTE_OBJ)
+$(B)/libmedia.a: $(MEDIA_OBJ)
+$(B)/libdaemon.a: $(DAEMON_OBJ)
+$(B)/libcli.a: $(CLI_OBJ)
+$(B)/libeval.a: $(EVAL_OBJ)
+$(LIBS):
+	rm -f $@
 	ar rcs $@ $^
 
-$(B)/lmdd: $(DAEMON_OBJ) $(B)/libcompute.a $(SANOBJ)
+$(B)/lmdd: $(B)/cli/lmdd.o $(SERVICE_LIBS) $(SANOBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(B)/tests/%: tests/%.c $(B)/libcompute.a $(filter-out $(B)/cli/lmdd.o,$(DAEMON_OBJ)) tests/check.h $(SANOBJ)
+$(B)/lmdd-eval: $(B)/eval/eval.o $(LIBS) $(SANOBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+eval-bin: $(B)/lmdd-eval
+
+$(B)/tests/%: tests/%.c $(LIBS) $(SANOBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests -o $@ $< $(filter-out $(B)/cli/lmdd.o,$(DAEMON_OBJ)) $(B)/libcompute.a $(SANOBJ) $(LDFLAGS) $(LDLIBS)
+	$(CC) $(CFLAGS) $(INC_tests) -o $@ $< $(LIBS) $(SANOBJ) $(LDFLAGS) $(LDLIBS)
 
-tests: $(TEST_BIN) $(TOOL_BIN) $(B)/lmdd
+-include $(wildcard $(B)/*/*.d $(B)/tests/*.d)
 
-# The README's test command: installs what is missing, builds, runs every
-# test. tests/run.sh prints "N passed, N failed, N skipped".
+tests: $(TEST_BIN) $(TOOL_BIN) $(B)/lmdd $(B)/lmdd-eval
+
+# The README's test command: installs what is missing, builds, runs the
+# unit and integration tests (what CI runs). tests/run.sh prints
+# "N passed, N failed, N skipped".
 test: deps
 	$(MAKE) tests
 	B=$(B) PY=$(PY) tests/run.sh
@@ -115,17 +164,17 @@ fresh-check:
 	tools/fresh_check.sh
 
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san build-tsan build-fuzz
 
 include daemon/install.mk
 
-.PHONY: all tests test research-test test-san deps bench demo fresh-check clean
+.PHONY: all tests eval-bin test research-test test-san deps bench demo fresh-check clean
 
 # libFuzzer on the model loader (clang), FUZZ_SECONDS of fuzzing from a seed corpus.
 FUZZ_SECONDS ?= 60
 fuzz:
 	@mkdir -p build-fuzz/corpus
-	clang -g -O1 -fsanitize=fuzzer,address,undefined -Icompute -Icompute/include $(shell pkg-config --cflags libcjson) \
+	clang -g -O1 -fsanitize=fuzzer,address,undefined $(INC_compute) $(shell pkg-config --cflags libcjson) \
 	  -o build-fuzz/fuzz_model tests/fuzz_model.c compute/model.c compute/err.c $(shell pkg-config --libs libcjson) -lm
 	$(PY) tests/make_model.py build-fuzz/corpus/a.safetensors --base 8 --mult 1,2 --attn 1 --groups 4
 	$(PY) tests/make_model.py build-fuzz/corpus/b.safetensors --base 8 --mult 1 --attn "" --groups 2 --fp16
@@ -133,19 +182,17 @@ fuzz:
 
 .PHONY: fuzz
 
-# ---- detection-quality evaluation (daemon/cmd_eval.c, docs/evaluation.md) ----
-# zlib: idx (MNIST-style) files for `lmdd eval`
-LDLIBS += -lz
+# ---- detection-quality evaluation (eval/, docs/evaluation.md) ----
 EVAL_ARGS ?=
 # full evaluation of models/*: every image/frame, sweep, plots -> docs/results
-eval: all
-	$(B)/lmdd eval --suite all --sweep --out docs/results $(EVAL_ARGS)
+eval: eval-bin
+	$(B)/lmdd-eval --suite all --sweep --out docs/results $(EVAL_ARGS)
 # a small deterministic subset of every suite: 20 images per side, 2 frames per
 # Ped2 clip (~8 CPU-minutes; seconds on a GPU); fails if a model is missing
-eval-smoke: all
+eval-smoke: eval-bin
 	@rc=0; \
-	$(B)/lmdd eval --suite fmnist-mnist,mnist-fmnist --limit 20 --bootstrap 200 --out $(B)/eval-smoke $(EVAL_ARGS) || rc=$$?; \
-	$(B)/lmdd eval --suite ped2 --limit 2 --bootstrap 200 --out $(B)/eval-smoke $(EVAL_ARGS) || rc=$$?; \
+	$(B)/lmdd-eval --suite fmnist-mnist,mnist-fmnist --limit 20 --bootstrap 200 --out $(B)/eval-smoke $(EVAL_ARGS) || rc=$$?; \
+	$(B)/lmdd-eval --suite ped2 --limit 2 --bootstrap 200 --out $(B)/eval-smoke $(EVAL_ARGS) || rc=$$?; \
 	exit $$rc
 
 .PHONY: eval eval-smoke

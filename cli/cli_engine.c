@@ -12,7 +12,7 @@
 #include <sysexits.h>
 #include "cli.h"
 #include "cli_engine.h"
-#include "config.h"
+#include "calib.h"
 #include "history.h"
 #include "media.h"
 #include <cjson/cJSON.h>
@@ -136,8 +136,8 @@ int cli_engine_arg(cli_engine_opts *o, int argc, char **argv, int *i)
 		fprintf(stderr, "lmdd: --%s\n", lmd_errmsg());
 		return -1;
 	} else {
-		for (int k = 0; config_sampler_keys[k]; k++)
-			if (!strcmp(config_sampler_keys[k], strcmp(key, "agg") ? key : "aggregate"))
+		for (int k = 0; calib_sampler_keys[k]; k++)
+			if (!strcmp(calib_sampler_keys[k], strcmp(key, "agg") ? key : "aggregate"))
 				o->params_set |= 1u << k;
 	}
 	return 1;
@@ -228,12 +228,12 @@ int cli_score_inputs(const cli_engine_opts *o, cli_engine *ce, char **inputs, in
 		int64_t first = o->skip_context && ce->K ? -1 : 0; /* frames before it are history only */
 		if (hist)
 			history_reset(hist);   /* a new input is a new scene */
-		lmd_err e = LMD_OK;
+		media_err me = MEDIA_OK;
 		if (in < n) {
 			lmd_media_opts mo = { .width = ce->W, .height = ce->H, .channels = ce->C, .timeout_ms = 30000 };
-			if ((e = lmd_media_open(inputs[in], &mo, &m))) {
-				fprintf(stderr, "lmdd: %s\n", lmd_errmsg());
-				rc = cli_exit_code(e);
+			if ((me = lmd_media_open(inputs[in], &mo, &m))) {
+				fprintf(stderr, "lmdd: %s\n", media_errmsg());
+				rc = cli_media_exit_code(me);
 				break;
 			}
 		}
@@ -241,12 +241,12 @@ int cli_score_inputs(const cli_engine_opts *o, cli_engine *ce, char **inputs, in
 			int got = 0;
 			lmd_frame_info fi = { .pts_us = INT64_MIN };
 			if (m) {
-				e = lmd_media_read(m, imgs + (size_t)count * img, &fi);
-				if (e == LMD_OK) {
+				me = lmd_media_read(m, imgs + (size_t)count * img, &fi);
+				if (me == MEDIA_OK) {
 					got = 1;
-				} else if (!lmd_media_at_eof(m)) {
-					fprintf(stderr, "lmdd: %s: %s\n", inputs[in], lmd_errmsg());
-					rc = cli_exit_code(e);
+				} else if (me != MEDIA_END) {
+					fprintf(stderr, "lmdd: %s: %s\n", inputs[in], media_errmsg());
+					rc = cli_media_exit_code(me);
 				}
 			}
 			if (got) {
@@ -274,7 +274,7 @@ int cli_score_inputs(const cli_engine_opts *o, cli_engine *ce, char **inputs, in
 			}
 			/* flush a full batch, or what is left after the last input (in == n) */
 			if (count == nb || (in == n && count)) {
-				e = lmd_engine_score(ce->engine, &o->p, count, ce->H, ce->W, imgs, cond, scores, maps, recon);
+				lmd_err e = lmd_engine_score(ce->engine, &o->p, count, ce->H, ce->W, imgs, cond, scores, maps, recon);
 				if (e) {
 					fprintf(stderr, "lmdd: scoring: %s\n", lmd_errmsg());
 					rc = cli_exit_code(e);
@@ -304,59 +304,3 @@ out:
 	return rc;
 }
 
-struct cJSON *cli_params_json(const lmd_params *p)
-{
-	static const char *const masks[] = { "checkerboard", "patches", "center" };
-	static const char *const dists[] = { "mse", "ssim" };
-	static const char *const aggs[] = { "median", "mean", "min" };
-	char mask[48], pool[24];
-	if (p->mask == LMD_MASK_CHECKERBOARD)
-		snprintf(mask, sizeof mask, "checkerboard:%d", p->mask_blocks);
-	else
-		snprintf(mask, sizeof mask, "%s:%g", masks[p->mask], p->mask_frac);
-	if (p->pool == LMD_POOL_MAX)
-		snprintf(pool, sizeof pool, "max:%d", p->pool_size);
-	else
-		snprintf(pool, sizeof pool, "mean");
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddNumberToObject(o, "steps", p->steps);
-	cJSON_AddNumberToObject(o, "reps", p->reps);
-	cJSON_AddNumberToObject(o, "t0", p->t0);
-	cJSON_AddNumberToObject(o, "eta", p->eta);
-	cJSON_AddStringToObject(o, "mask", mask);
-	cJSON_AddNumberToObject(o, "jump", p->jump);
-	cJSON_AddNumberToObject(o, "resample", p->resample);
-	cJSON_AddStringToObject(o, "distance", dists[p->distance]);
-	cJSON_AddStringToObject(o, "pool", pool);
-	cJSON_AddStringToObject(o, "agg", aggs[p->agg]);
-	cJSON_AddNumberToObject(o, "seed", (double)p->seed);
-	cJSON_AddNumberToObject(o, "nfe", lmd_params_nfe(p));
-	return o;
-}
-
-double cli_json_num(const cJSON *o, const char *k)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-	return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
-
-const char *cli_json_str(const cJSON *o, const char *k)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-	return cJSON_IsString(v) ? v->valuestring : "?";
-}
-
-void cli_params_text(char *buf, size_t len, const cJSON *p)
-{
-	char t0[32];
-	if (cli_json_num(p, "t0") < 0)
-		snprintf(t0, sizeof t0, "T-1");
-	else
-		snprintf(t0, sizeof t0, "%.0f", cli_json_num(p, "t0"));
-	snprintf(buf, len, "steps %.0f, reps %.0f, t0 %s, eta %g, mask %s, jump %.0f, resample %.0f, "
-	                   "distance %s, pool %s, agg %s, seed %.0f",
-	         cli_json_num(p, "steps"), cli_json_num(p, "reps"), t0, cli_json_num(p, "eta"),
-	         cli_json_str(p, "mask"), cli_json_num(p, "jump"), cli_json_num(p, "resample"),
-	         cli_json_str(p, "distance"), cli_json_str(p, "pool"), cli_json_str(p, "agg"),
-	         cli_json_num(p, "seed"));
-}

@@ -30,7 +30,7 @@ typedef struct {
 	 * those would see the first frame repeated as history (calibration: a
 	 * model that is shown the answer scores too low) */
 	int every, skip_context;
-	/* sampler keys given on the command line: bit i = config_sampler_keys[i]
+	/* sampler keys given on the command line: bit i = calib_sampler_keys[i]
 	 * (what a calibration sidecar may not fill in, as for the daemon) */
 	unsigned params_set;
 } cli_engine_opts;
@@ -79,18 +79,4 @@ typedef int (*cli_frame_fn)(void *ctx, const char *input, int64_t frame, float s
  */
 int cli_score_inputs(const cli_engine_opts *o, cli_engine *ce, char **inputs, int n,
                      int want_maps, cli_frame_fn fn, void *ctx);
-
-
-/* The sampler parameters as a JSON object (for calibration files and results). */
-struct cJSON;
-struct cJSON *cli_params_json(const lmd_params *p);
-
-/* A member of a JSON object: its number (NAN if absent or not a number),
- * its string ("?" if absent or not a string). */
-double cli_json_num(const struct cJSON *o, const char *k);
-const char *cli_json_str(const struct cJSON *o, const char *k);
-
-/* One line naming the settings of such an object, as pages and `lmdd info`
- * print them: "steps 10, reps 2, t0 T-1, eta 0, mask checkerboard:8, ...". */
-void cli_params_text(char *buf, size_t len, const struct cJSON *p);
 #endif

@@ -35,7 +35,7 @@
 #include "cli.h"
 #include "cli_engine.h"
 #include "clock.h"
-#include "config.h"
+#include "calib.h"
 #include "events.h"
 
 typedef struct {
@@ -183,7 +183,7 @@ int cmd_calibrate(int argc, char **argv)
 	cJSON_AddStringToObject(j, "model", a->name);
 	cJSON_AddStringToObject(j, "model_file", o.model);
 	char crc[9];
-	if (config_file_crc32(o.model, crc) == 0)
+	if (calib_file_crc32(o.model, crc) == 0)
 		cJSON_AddStringToObject(j, "model_crc32", crc);
 	cJSON_AddNumberToObject(j, "threshold", thr);
 	cJSON_AddNumberToObject(j, "fpr", fpr);
@@ -193,7 +193,7 @@ int cmd_calibrate(int argc, char **argv)
 	cJSON *sz = cJSON_AddArrayToObject(j, "size");
 	cJSON_AddItemToArray(sz, cJSON_CreateNumber(ce.W));
 	cJSON_AddItemToArray(sz, cJSON_CreateNumber(ce.H));
-	cJSON_AddItemToObject(j, "params", cli_params_json(&o.p));
+	cJSON_AddItemToObject(j, "params", calib_params_json(&o.p));
 	cJSON_AddStringToObject(j, "device", lmd_engine_device(ce.engine));
 	cJSON *st = cJSON_AddObjectToObject(j, "stats");
 	cJSON_AddNumberToObject(st, "mean", mean);

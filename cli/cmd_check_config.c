@@ -12,7 +12,7 @@
 
 #include "cli.h"
 #include "config.h"
-#include "stream.h"
+#include "media.h"
 #include "validate.h"
 
 int cmd_check_config(int argc, char **argv)
@@ -73,7 +73,7 @@ int cmd_check_config(int argc, char **argv)
 	for (int i = 0; i < c->n_streams; i++) {
 		const cfg_stream *s = &c->streams[i];
 		char u[512];
-		stream_redact_url(s->url, u, sizeof u);
+		lmd_media_redact_url(s->url, u, sizeof u);
 		if (s->fps > 0)
 			printf("stream %s: %s, %g fps, threshold %.6g%s\n", s->name, u, s->fps,
 			       validate_threshold(s, &v), s->threshold >= 0 ? " (own)" : "");

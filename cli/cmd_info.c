@@ -4,7 +4,7 @@
  * record, and the calibration sidecar next to it (FILE.calib.json: the
  * threshold and the model's operating point, which the daemon and `lmdd
  * eval` use for any sampler setting their config or command line leaves
- * out); and `lmdd devices`: the Vulkan devices the engine can use.
+ * out).
  *
  * A sidecar that cannot be used (unreadable, or measured on another model
  * file) is reported with the reason, as the daemon would refuse it; info
@@ -16,8 +16,7 @@
 #include <unistd.h>
 #include <cjson/cJSON.h>
 #include "cli.h"
-#include "cli_engine.h"
-#include "config.h"
+#include "calib.h"
 
 static void calib_lines(const char *model)
 {
@@ -26,10 +25,10 @@ static void calib_lines(const char *model)
 	lmd_params p;
 	lmd_params_default(&p);
 	snprintf(cal, sizeof cal, "%s.calib.json", model);
-	cfg_calib cc;
+	calib_info cc;
 	if (access(cal, F_OK))
 		printf("calibration:    none (no %s: run lmdd calibrate)\n", cal);
-	else if (config_read_calib(cal, model, &p, 0, &cc, err, sizeof err))
+	else if (calib_read(cal, model, &p, 0, &cc, err, sizeof err))
 		printf("calibration:    not usable: %s\n", err);
 	else {
 		printf("calibration:    %s: threshold %.6g", cal, cc.threshold);
@@ -38,8 +37,8 @@ static void calib_lines(const char *model)
 		printf("\n");
 		from = "the model's operating point, from its calibration";
 	}
-	cJSON *j = cli_params_json(&p);
-	cli_params_text(line, sizeof line, j);
+	cJSON *j = calib_params_json(&p);
+	calib_params_text(line, sizeof line, j);
 	cJSON_Delete(j);
 	printf("sampler:        %s (%d NFE per frame; %s)\n", line, lmd_params_nfe(&p), from);
 }
@@ -99,20 +98,5 @@ int cmd_info(int argc, char **argv)
 	printf("training:       %s\n", a->training[0] ? a->training : "(none recorded)");
 	calib_lines(path);
 	lmd_model_destroy(&m);
-	return 0;
-}
-
-int cmd_devices(int argc, char **argv)
-{
-	char names[16][256];
-	int n = lmd_vulkan_devices(names, 16);
-	if (n < 0) {
-		fprintf(stderr, "lmdd: %s\n", lmd_errmsg());
-		return EX_UNAVAILABLE;
-	}
-	if (n == 0)
-		printf("no Vulkan devices (the CPU backend will be used)\n");
-	for (int i = 0; i < n && i < 16; i++)
-		printf("%d: %s\n", i, names[i]);
 	return 0;
 }

@@ -1,12 +1,20 @@
 /*
- * lmdd.c — entry point: dispatches `lmdd COMMAND ...` to daemon/cmd_*.c.
+ * lmdd.c — entry point: dispatches `lmdd COMMAND ...` to cli/cmd_*.c, `run`
+ * to the service (daemon/run.h), and `eval` to the evaluation harness, a
+ * binary of its own (build/lmdd-eval, eval/) that is not linked into this
+ * one nor installed: `lmdd eval ARGS` runs the lmdd-eval beside this binary.
  */
+#define _GNU_SOURCE   /* memrchr */
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <errno.h>
 #include <string.h>
 #include <sysexits.h>
 #include "cli.h"
+#include "run.h"
+
+static int cmd_eval(int argc, char **argv);
 
 static const struct {
 	const char *name;
@@ -24,6 +32,23 @@ static const struct {
 	{ "keygen", cmd_keygen, "make a CURVE key pair: SECRET_KEY_FILE" },
 };
 
+/* `lmdd eval ARGS`: exec lmdd-eval from this binary's folder, as
+ * `lmdd-eval ARGS`. */
+static int cmd_eval(int argc, char **argv)
+{
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 20);
+	char *sl = n > 0 ? memrchr(exe, '/', (size_t)n) : NULL;
+	if (sl) {
+		strcpy(sl + 1, "lmdd-eval");
+		argv[0] = exe;
+		execv(exe, argv);
+	}
+	fprintf(stderr, "lmdd eval is the evaluation harness, built by `make eval-bin` / part of `make tests`; "
+	                "not installed (%s: %s)\n", sl ? exe : "lmdd-eval", strerror(errno));
+	return EX_UNAVAILABLE;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: lmdd COMMAND [options]\n\ncommands:\n");
@@ -34,11 +59,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-	/* The CPU backend's OpenMP threads must sleep, not spin, when they wait:
-	 * on a shared or loaded machine spinning made scoring ~10x slower. libgomp
-	 * reads the policy once at load, so set it and start again (once). */
-	if (!getenv("OMP_WAIT_POLICY") && !setenv("OMP_WAIT_POLICY", "passive", 0))
-		execv("/proc/self/exe", argv); /* on failure: go on with the default */
+	cli_omp_passive(argv);
 	if (argc < 2) {
 		usage(stderr);
 		return EX_USAGE;

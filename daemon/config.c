@@ -29,11 +29,8 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include <cjson/cJSON.h>
 #include <ini.h>
-#include <zlib.h>
 
-#include "cli_engine.h"
 #include "config.h"
 #include "log.h"
 
@@ -432,8 +429,8 @@ static void daemon_key(parser *p, int line, const char *key, const char *v)
 	}
 	if (sampler && !c->params_line)
 		c->params_line = line;
-	for (int i = 0; sampler && config_sampler_keys[i]; i++)
-		if (!strcmp(key, config_sampler_keys[i]))
+	for (int i = 0; sampler && calib_sampler_keys[i]; i++)
+		if (!strcmp(key, calib_sampler_keys[i]))
 			c->params_set |= 1u << i;
 }
 
@@ -679,156 +676,6 @@ void config_destroy(lmdd_config **pc)
 	free(c->streams);
 	free(c);
 	*pc = NULL;
-}
-
-const char *const config_sampler_keys[] = { "steps", "reps", "t0", "eta", "mask", "distance", "pool",
-                                            "aggregate", "jump", "resample", "seed", NULL };
-
-/* Copy into p the sidecar's settings for the keys not in `fixed`. The
- * sidecar names "aggregate" "agg", as cli_params_json writes it. -1 (with
- * the key in err) if one does not parse. */
-static int calib_params_fill(const cJSON *have, lmd_params *p, unsigned fixed, char *err, size_t errlen)
-{
-	for (int i = 0; config_sampler_keys[i]; i++) {
-		if (fixed >> i & 1)
-			continue;
-		const char *k = strcmp(config_sampler_keys[i], "aggregate") ? config_sampler_keys[i] : "agg";
-		const cJSON *h = cJSON_GetObjectItemCaseSensitive(have, k);
-		char v[64];
-		if (!h)
-			continue;
-		if (cJSON_IsNumber(h))
-			snprintf(v, sizeof v, "%.17g", h->valuedouble);
-		else if (cJSON_IsString(h))
-			snprintf(v, sizeof v, "%s", h->valuestring);
-		else
-			v[0] = 0;
-		if (!v[0] || lmd_params_set(p, k, v) != LMD_OK) {
-			snprintf(err, errlen, "bad \"params\" value for %s: %s", k, v[0] ? lmd_errmsg() : "not a value");
-			return -1;
-		}
-	}
-	return 0;
-}
-
-int config_params_overlay(lmd_params *dst, const lmd_params *src, unsigned keys)
-{
-	cJSON *from = cli_params_json(src);
-	char err[200];
-	int rc = from ? calib_params_fill(from, dst, ~keys, err, sizeof err) : -1;
-	cJSON_Delete(from);
-	return rc;
-}
-
-/* The first setting in which the sidecar's "params" differ from ours, as
- * "steps 3 (the config: 10)", or "" when they agree. */
-static void calib_params_diff(const cJSON *have, const lmd_params *p, char *out, size_t outlen)
-{
-	cJSON *want = cli_params_json(p);
-	out[0] = 0;
-	for (const cJSON *w = want ? want->child : NULL; w && !out[0]; w = w->next) {
-		if (!strcmp(w->string, "nfe"))
-			continue;       /* derived from the others */
-		const cJSON *h = cJSON_GetObjectItemCaseSensitive(have, w->string);
-		char hv[64], wv[64];
-		if (cJSON_IsNumber(w))
-			snprintf(wv, sizeof wv, "%.17g", w->valuedouble);
-		else
-			snprintf(wv, sizeof wv, "%s", w->valuestring);
-		if (!h)
-			snprintf(hv, sizeof hv, "(missing)");
-		else if (cJSON_IsNumber(h))
-			snprintf(hv, sizeof hv, "%.17g", h->valuedouble);
-		else if (cJSON_IsString(h))
-			snprintf(hv, sizeof hv, "%s", h->valuestring);
-		else
-			snprintf(hv, sizeof hv, "(not a value)");
-		if (strcmp(hv, wv))
-			snprintf(out, outlen, "%s %s (the config: %s)", w->string, hv, wv);
-	}
-	cJSON_Delete(want);
-}
-
-int config_file_crc32(const char *path, char out[9])
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return -1;
-	unsigned char buf[1 << 16];
-	uLong crc = crc32(0L, Z_NULL, 0);
-	size_t n;
-	while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-		crc = crc32(crc, buf, (uInt)n);
-	int bad = ferror(f);
-	fclose(f);
-	if (bad)
-		return -1;
-	snprintf(out, 9, "%08lx", (unsigned long)crc);
-	return 0;
-}
-
-int config_read_calib(const char *path, const char *model, lmd_params *p, unsigned fixed,
-                      cfg_calib *out, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		snprintf(err, errlen, "cannot open calibration '%s': %s", path, strerror(errno));
-		return -1;
-	}
-	char buf[65536];
-	size_t n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = 0;
-	cJSON *j = cJSON_Parse(buf);
-	if (!j) {
-		snprintf(err, errlen, "calibration '%s': not valid JSON", path);
-		return -1;
-	}
-	cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "threshold");
-	cJSON *have = cJSON_GetObjectItemCaseSensitive(j, "params");
-	char diff[200] = "", bad[200] = "";
-	lmd_params mine_p;
-	if (p) {
-		mine_p = *p;
-		if (cJSON_IsObject(have) && calib_params_fill(have, &mine_p, fixed, bad, sizeof bad) == 0)
-			calib_params_diff(have, &mine_p, diff, sizeof diff);
-	}
-	cJSON *crc = cJSON_GetObjectItemCaseSensitive(j, "model_crc32");
-	char mine[9] = "";
-	if (model && cJSON_IsString(crc) && config_file_crc32(model, mine))
-		snprintf(mine, sizeof mine, "unread");
-	int rc = 0;
-	if (!cJSON_IsNumber(t) || !isfinite(t->valuedouble) || t->valuedouble < 0) {
-		snprintf(err, errlen, "calibration '%s': no numeric \"threshold\" >= 0", path);
-		rc = -1;
-	} else if (bad[0]) {
-		snprintf(err, errlen, "calibration '%s': %s", path, bad);
-		rc = -1;
-	} else if (mine[0] && strcmp(mine, crc->valuestring)) {
-		snprintf(err, errlen, "calibration '%s' was measured on another model file (CRC-32 %.8s; "
-		         "'%s' has %s): re-run lmdd calibrate on this model", path, crc->valuestring, model, mine);
-		rc = -1;
-	} else if (diff[0]) {
-		snprintf(err, errlen, "calibration '%s' was measured with other sampler settings: %s; "
-		         "re-run lmdd calibrate with the config's settings, leave the setting out of the "
-		         "config, or set threshold per stream", path, diff);
-		rc = -1;
-	} else {
-		const cJSON *rt = cJSON_GetObjectItemCaseSensitive(j, "region_threshold");
-		const cJSON *rb = cJSON_GetObjectItemCaseSensitive(j, "region_blur");
-		out->threshold = t->valuedouble;
-		if (p)
-			*p = mine_p;
-		out->region_threshold = 0;
-		out->region_blur = 0;
-		if (cJSON_IsNumber(rt) && isfinite(rt->valuedouble) && rt->valuedouble > 0 && cJSON_IsNumber(rb) &&
-		    rb->valuedouble >= 0 && rb->valuedouble <= 32) {
-			out->region_threshold = rt->valuedouble;
-			out->region_blur = (int)rb->valuedouble;
-		}
-	}
-	cJSON_Delete(j);
-	return rc;
 }
 
 int config_check_thresholds(const lmdd_config *c, int have_calib, const char *calib_err,

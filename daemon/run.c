@@ -41,10 +41,11 @@
 #include <cjson/cJSON.h>
 
 #include "clock.h"
-#include "cli.h"
+#include "run.h"
 #include "config.h"
 #include "events.h"
 #include "log.h"
+#include "media.h"
 #include "notify.h"
 #include "publish.h"
 #include "sched.h"
@@ -166,7 +167,7 @@ static stream *start_stream(run_state *r, const cfg_stream *cs)
 		return NULL;
 	}
 	char u[512];
-	stream_redact_url(cs->url, u, sizeof u);
+	lmd_media_redact_url(cs->url, u, sizeof u);
 	char rate[32];
 	if (cs->fps > 0)
 		snprintf(rate, sizeof rate, "%g fps", cs->fps);
@@ -255,7 +256,7 @@ static cJSON *build_status(run_state *r, int *running, double *fps_an, int *pend
 		sched_get_stream(r->sch, rs->st, &si);
 		const cfg_stream *c = stream_config(rs->st);
 		char u[512];
-		stream_redact_url(c->url, u, sizeof u);
+		lmd_media_redact_url(c->url, u, sizeof u);
 		int64_t dt = now - rs->p_time;
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "name", c->name);

@@ -53,7 +53,7 @@ struct stream {
 
 	pthread_t thread;
 	int started;
-	volatile int stop;
+	atomic_int stop;
 	pthread_mutex_t lock;
 	pthread_cond_t wake;     /* stop requested, or the mailbox was emptied */
 
@@ -73,23 +73,6 @@ const char *stream_state_name(stream_state st)
 {
 	static const char *n[] = { "connecting", "running", "reconnecting", "ended", "stopped" };
 	return (unsigned)st < 5 ? n[st] : "?";
-}
-
-void stream_redact_url(const char *url, char *out, size_t n)
-{
-	const char *scheme = strstr(url, "://");
-	const char *at = scheme ? strchr(scheme + 3, '@') : NULL;
-	const char *slash = scheme ? strchr(scheme + 3, '/') : NULL;
-	if (!scheme || !at || (slash && slash < at)) {
-		snprintf(out, n, "%s", url);
-		return;
-	}
-	const char *colon = memchr(scheme + 3, ':', at - (scheme + 3));
-	if (!colon) {
-		snprintf(out, n, "%s", url);
-		return;
-	}
-	snprintf(out, n, "%.*s:***%s", (int)(colon - url), url, at);
 }
 
 stream *stream_new(const cfg_stream *cfg, const stream_env *env)
@@ -260,16 +243,16 @@ static void record_error(stream *s, const char *msg)
 static int run_connection(stream *s, int64_t *frame_no, int *got_frame, int64_t *lost_at)
 {
 	char url_r[512];
-	stream_redact_url(s->cfg.url, url_r, sizeof url_r);
+	lmd_media_redact_url(s->cfg.url, url_r, sizeof url_r);
 	lmd_media_opts o = {
 		.width = s->env.width, .height = s->env.height, .channels = s->env.channels,
 		.timeout_ms = s->cfg.timeout_ms, .stop = &s->stop, .hwaccel = s->cfg.hwaccel,
 	};
 	lmd_media *m = NULL;
 	*got_frame = 0;
-	if (lmd_media_open(s->cfg.url, &o, &m) != LMD_OK) {
+	if (lmd_media_open(s->cfg.url, &o, &m) != MEDIA_OK) {
 		char msg[600];
-		snprintf(msg, sizeof msg, "%s", lmd_errmsg());
+		snprintf(msg, sizeof msg, "%s", media_errmsg());
 		record_error(s, msg);
 		if (s->stop)
 			return 0;
@@ -298,7 +281,7 @@ static int run_connection(stream *s, int64_t *frame_no, int *got_frame, int64_t 
 
 	for (;;) {
 		lmd_frame_info fi;
-		lmd_err e = lmd_media_read(m, NULL, &fi);
+		media_err e = lmd_media_read(m, NULL, &fi);
 		int64_t c = lmd_media_corrupt(m);
 		if (c != corrupt_seen) {
 			pthread_mutex_lock(&s->lock);
@@ -306,7 +289,7 @@ static int run_connection(stream *s, int64_t *frame_no, int *got_frame, int64_t 
 			pthread_mutex_unlock(&s->lock);
 			corrupt_seen = c;
 		}
-		if (e != LMD_OK) {
+		if (e != MEDIA_OK) {
 			if (s->stop) {
 				rc = 0;
 			} else if (lmd_media_at_eof(m) && !s->live) {
@@ -315,7 +298,7 @@ static int run_connection(stream *s, int64_t *frame_no, int *got_frame, int64_t 
 			} else {
 				char msg[600];
 				snprintf(msg, sizeof msg, "%s", lmd_media_at_eof(m) ? "source ended the stream"
-				                                                      : lmd_errmsg());
+				                                                      : media_errmsg());
 				record_error(s, msg);
 				log_warn("stream %s: connection lost: %s", s->cfg.name, msg);
 				rc = 3;
@@ -368,7 +351,7 @@ static int run_connection(stream *s, int64_t *frame_no, int *got_frame, int64_t 
 				history_reset(s->hist);
 				continue;
 			}
-			if (lmd_media_convert(m, cur) != LMD_OK) {
+			if (lmd_media_convert(m, cur) != MEDIA_OK) {
 				history_reset(s->hist);
 				continue;
 			}
@@ -390,13 +373,13 @@ static int run_connection(stream *s, int64_t *frame_no, int *got_frame, int64_t 
 		stream_frame *f = get_free(s);
 		if (!f)
 			continue;   /* cannot happen with 3 slots; be safe */
-		lmd_err ce = LMD_OK;
+		media_err ce = MEDIA_OK;
 		if (cur)
 			memcpy(f->img, cur, sizeof(float) * s->frame_floats);
 		else
 			ce = lmd_media_convert(m, f->img);
-		if (ce != LMD_OK) {
-			log_warn("stream %s: %s", s->cfg.name, lmd_errmsg());
+		if (ce != MEDIA_OK) {
+			log_warn("stream %s: %s", s->cfg.name, media_errmsg());
 			stream_release(s, f);
 			continue;
 		}
@@ -432,7 +415,7 @@ static void *thread_main(void *arg)
 	int attempt = 0;
 	int64_t frame_no = 0, lost_at = 0;
 	char url_r[512];
-	stream_redact_url(s->cfg.url, url_r, sizeof url_r);
+	lmd_media_redact_url(s->cfg.url, url_r, sizeof url_r);
 	while (!s->stop) {
 		int got = 0;
 		int rc = run_connection(s, &frame_no, &got, &lost_at);

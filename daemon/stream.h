@@ -77,6 +77,4 @@ void stream_release(stream *s, stream_frame *f);
 void stream_get_stats(stream *s, stream_stats *st);
 const char *stream_state_name(stream_state st);
 
-/* The URL with any password replaced by "***" (for logs and status). */
-void stream_redact_url(const char *url, char *out, size_t n);
 #endif

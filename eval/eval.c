@@ -54,7 +54,7 @@
 #include <cjson/cJSON.h>
 #include "cli.h"
 #include "cli_engine.h"
-#include "config.h"
+#include "calib.h"
 #include "eval_compare.h"
 #include "eval_data.h"
 #include "eval_metrics.h"
@@ -446,7 +446,7 @@ static int score_video_subset(eval_run *R, const dataset *d, const lmd_params *p
 		if (c < d->L->nclips) {
 			lmd_media_opts mo = { .width = W, .height = H, .channels = C, .timeout_ms = 30000 };
 			if (lmd_media_open(d->paths[c], &mo, &m)) {
-				fprintf(stderr, "\nlmdd eval: %s\n", lmd_errmsg());
+				fprintf(stderr, "\nlmdd eval: %s\n", media_errmsg());
 				rc = EX_NOINPUT;
 				break;
 			}
@@ -456,10 +456,10 @@ static int score_video_subset(eval_run *R, const dataset *d, const lmd_params *p
 			if (m) {
 				int sel = k < d->L->frames[c] && k % d->stride[c] == d->offset[c] && d->L->label[c][k] != 255;
 				lmd_frame_info fi;
-				lmd_err e = lmd_media_read(m, (sel || K) ? cur : NULL, &fi);
-				if (e && !lmd_media_at_eof(m)) {
-					fprintf(stderr, "\nlmdd eval: %s: %s\n", d->paths[c], lmd_errmsg());
-					rc = cli_exit_code(e);
+				media_err e = lmd_media_read(m, (sel || K) ? cur : NULL, &fi);
+				if (e && e != MEDIA_END) {
+					fprintf(stderr, "\nlmdd eval: %s: %s\n", d->paths[c], media_errmsg());
+					rc = cli_media_exit_code(e);
 				}
 				if (!e) {
 					decoded[c] = k + 1;
@@ -718,7 +718,7 @@ static cJSON *threshold_json(const eval_run *R, const lmd_params *p, const eval_
 	double t = thr->valuedouble;
 	cJSON_AddStringToObject(o, "file", path);
 	cJSON_AddNumberToObject(o, "value", t);
-	cJSON *mine = cli_params_json(p);
+	cJSON *mine = calib_params_json(p);
 	const cJSON *theirs = cJSON_GetObjectItemCaseSensitive(c, "params");
 	cJSON_AddBoolToObject(o, "params_match", theirs && cJSON_Compare(mine, theirs, 1));
 	cJSON_Delete(mine);
@@ -726,7 +726,7 @@ static cJSON *threshold_json(const eval_run *R, const lmd_params *p, const eval_
 	const cJSON *crc = cJSON_GetObjectItemCaseSensitive(c, "model_crc32");
 	char have[9];
 	cJSON_AddBoolToObject(o, "model_match", !cJSON_IsString(crc) ||
-	                      (config_file_crc32(R->o.model, have) == 0 && !strcmp(have, crc->valuestring)));
+	                      (calib_file_crc32(R->o.model, have) == 0 && !strcmp(have, crc->valuestring)));
 	double tp = 0, fp = 0, P = 0, N = 0;
 	for (size_t i = 0; i < s->n; i++) {
 		int alarm = s->score[i] >= t;
@@ -764,21 +764,21 @@ static int open_run(eval_run *R, const eval_cfg *cfg, int suite, char *why, size
 	snprintf(cal, sizeof cal, "%s.calib.json", R->o.model);
 	if (!access(cal, F_OK)) {
 		lmd_params p = R->o.p;
-		cfg_calib cc;
-		int use = !config_read_calib(cal, R->o.model, &p, cfg->o.params_set, &cc, err, sizeof err);
+		calib_info cc;
+		int use = !calib_read(cal, R->o.model, &p, cfg->o.params_set, &cc, err, sizeof err);
 		if (!use) {
 			/* a setting given that differs from the sidecar's: the threshold is not
 			 * comparable, but the settings not given still come from the sidecar
 			 * (its operating point), as long as it is this model's */
 			char err2[512];
 			p = R->o.p;
-			use = !config_read_calib(cal, R->o.model, &p, 0, &cc, err2, sizeof err2) &&
-			      !config_params_overlay(&p, &R->o.p, cfg->o.params_set);
+			use = !calib_read(cal, R->o.model, &p, 0, &cc, err2, sizeof err2) &&
+			      !calib_params_overlay(&p, &R->o.p, cfg->o.params_set);
 			fprintf(stderr, "lmdd eval: warning: %s; scoring with the command line's settings%s\n", err,
 			        use ? " and the sidecar's for the rest" : "");
 		}
 		if (use) {
-			cJSON *a = cli_params_json(&R->o.p), *b = cli_params_json(&p);
+			cJSON *a = calib_params_json(&R->o.p), *b = calib_params_json(&p);
 			if (!cJSON_Compare(a, b, 1))
 				snprintf(R->params_from, sizeof R->params_from, "%s", cal);
 			cJSON_Delete(a);
@@ -832,7 +832,7 @@ static cJSON *base_summary(const eval_run *R, const lmd_params *p)
 	snprintf(sz, sizeof sz, "%dx%d", R->ce.W, R->ce.H);
 	cJSON_AddStringToObject(j, "size", sz);
 	cJSON_AddNumberToObject(j, "batch", R->o.batch);
-	cJSON_AddItemToObject(j, "params", cli_params_json(p));
+	cJSON_AddItemToObject(j, "params", calib_params_json(p));
 	if (R->params_from[0])
 		cJSON_AddStringToObject(j, "params_from", R->params_from);
 	int nfe = lmd_params_nfe(p);
@@ -928,20 +928,20 @@ static int motion_baseline(const eval_run *R, const clipset *cs, const eval_samp
 			sp[c][k] = -1;
 		lmd_media_opts op = { .channels = 1, .timeout_ms = 30000 };
 		if (lmd_media_open(cs->paths[c], &op, &m) || lmd_motion_new(&mo)) {
-			fprintf(stderr, "lmdd eval: motion baseline: %s\n", lmd_errmsg());
+			fprintf(stderr, "lmdd eval: motion baseline: %s\n", media_errmsg());
 			rc = EX_NOINPUT;
 			break;
 		}
 		for (int k = 0; k < L->frames[c]; k++) {
 			lmd_frame_info fi;
-			lmd_err e = lmd_media_read(m, NULL, &fi);
-			if (e && lmd_media_at_eof(m))
+			media_err e = lmd_media_read(m, NULL, &fi);
+			if (e == MEDIA_END)
 				break;
 			if (!e)
 				e = lmd_motion_push(mo, lmd_media_last_frame(m), &sp[c][k]);
 			if (e) {
-				fprintf(stderr, "lmdd eval: motion baseline: %s, frame %d: %s\n", cs->paths[c], k, lmd_errmsg());
-				rc = cli_exit_code(e);
+				fprintf(stderr, "lmdd eval: motion baseline: %s, frame %d: %s\n", cs->paths[c], k, media_errmsg());
+				rc = cli_media_exit_code(e);
 				break;
 			}
 			frames++;
@@ -1248,7 +1248,7 @@ static int run_sweep(eval_run *R, cJSON **result)
 	cJSON_AddStringToObject(j, "command", cfg->cmdline);
 	cJSON_AddItemToObject(j, "model", model_json(R));
 	cJSON_AddStringToObject(j, "device", lmd_engine_device(R->ce.engine));
-	cJSON_AddItemToObject(j, "base", cli_params_json(&base));
+	cJSON_AddItemToObject(j, "base", calib_params_json(&base));
 	if (s == SUITE_PED2)
 		snprintf(sub, sizeof sub, "at most %d frames per clip, evenly strided, offset half a stride",
 		         cfg->sweep_frames);
@@ -1264,7 +1264,7 @@ static int run_sweep(eval_run *R, cJSON **result)
 		cJSON_AddStringToObject(o, "factor", r < 0 ? "base" : sweep_factors[rows[r].f].factor);
 		cJSON_AddStringToObject(o, "value", r < 0 ? "base" : sweep_factors[rows[r].f].vals[rows[r].v]);
 		cJSON_AddBoolToObject(o, "is_base", c == 0);
-		cJSON_AddItemToObject(o, "params", cli_params_json(&cp[c]));
+		cJSON_AddItemToObject(o, "params", calib_params_json(&cp[c]));
 		cJSON_AddNumberToObject(o, "nfe", lmd_params_nfe(&cp[c]));
 		cJSON_AddNumberToObject(o, "s_per_image", sec[c]);
 		cJSON_AddItemToObject(o, "metrics", cJSON_Duplicate(res[c], 1));
@@ -1473,7 +1473,7 @@ static const char eval_help[] =
 	"  --plot-script F       the plot script (default tools/plot_eval.py)\n"
 	"  --python P            Python with matplotlib (default /usr/bin/python3, or $LMDD_PYTHON)\n\n";
 
-int cmd_eval(int argc, char **argv)
+static int cmd_eval(int argc, char **argv)
 {
 	eval_cfg cfg;
 	memset(&cfg, 0, sizeof cfg);
@@ -1710,4 +1710,10 @@ int cmd_eval(int argc, char **argv)
 		printf("results: %s/README.md (%d suite%s evaluated, %d not)\n", cfg.out, ran, ran == 1 ? "" : "s",
 		       failed);
 	return failed ? (rc_last ? rc_last : EX_SOFTWARE) : 0;
+}
+
+int main(int argc, char **argv)
+{
+	cli_omp_passive(argv);
+	return cmd_eval(argc, argv);
 }

@@ -22,13 +22,13 @@
 #include <string.h>
 #include <unistd.h>
 #include <cjson/cJSON.h>
-#include "cli_engine.h"
+#include "calib.h"
 #include "eval_report.h"
 
 #define G(o, k) cJSON_GetObjectItemCaseSensitive(o, k)
 
-#define num(o, k) cli_json_num(o, k)
-#define str(o, k) cli_json_str(o, k)
+#define num(o, k) calib_json_num(o, k)
+#define str(o, k) calib_json_str(o, k)
 
 cJSON *eval_report_load(const char *dir, const char *prefix, const char *suite)
 {
@@ -148,7 +148,7 @@ static void baseline_row(FILE *f, const cJSON *j, const cJSON *m, const char *na
 static void sweep_section(FILE *f, const cJSON *sw)
 {
 	char base[512], model[4400];
-	cli_params_text(base, sizeof base, G(sw, "base"));
+	calib_params_text(base, sizeof base, G(sw, "base"));
 	fmt_steps(model, sizeof model, G(sw, "model"));
 	fprintf(f, "### %s\n\n", str(sw, "suite"));
 	fprintf(f, "Model %s, %s, %s. Subset: %s. Base setting: %s (NFE %.0f). One factor changed at a time; "
@@ -336,7 +336,7 @@ int eval_write_report(const char *outdir, const char *const *suites, int nsuites
 			continue;
 		const cJSON *j = sum[s], *mo = G(j, "model");
 		char pl[512];
-		cli_params_text(pl, sizeof pl, G(j, "params"));
+		calib_params_text(pl, sizeof pl, G(j, "params"));
 		fprintf(f, "## %s: %s\n\n", str(j, "suite"), str(j, "title"));
 		fprintf(f, "- in-distribution (label 0): %s; out (label 1): %s\n", str(j, "in_set"), str(j, "out_set"));
 		fprintf(f, "- scored: %s — %.0f in, %.0f out (`%s`)\n", str(j, "subset"), num(G(j, "metrics"), "n_in"),

@@ -32,6 +32,7 @@
  *    engine's input, compute/lmd.h).
  *  - The last decoded source frame is kept (refcounted AVFrame) so callers
  *    can make snapshots at source resolution without a copy.
+ *  - Errors: merr.h (media/ needs nothing of the engine).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -50,7 +51,7 @@
 #include <libswscale/swscale.h>
 
 #include "clock.h"
-#include "err.h"
+#include "merr.h"
 #include "media.h"
 
 /* Consecutive demuxer errors after which a source is declared broken. */
@@ -88,7 +89,7 @@ struct lmd_media {
 
 	/* interrupt callback */
 	int timeout_ms;
-	const volatile int *stop;
+	const atomic_int *stop;
 	int64_t deadline_us;  /* monotonic; 0 = not armed */
 	int interrupted;      /* 1 timeout, 2 stop */
 };
@@ -104,7 +105,7 @@ static void global_init(void)
 static int interrupt_cb(void *opaque)
 {
 	lmd_media *m = opaque;
-	if (m->stop && *m->stop) {
+	if (m->stop && atomic_load(m->stop)) {
 		m->interrupted = 2;
 		return 1;
 	}
@@ -129,15 +130,15 @@ static const char *averr(int e, char *buf, size_t n)
 }
 
 /* Error for a failed blocking call: timeout and stop get their own words. */
-static lmd_err io_fail(lmd_media *m, const char *what, int e)
+static media_err io_fail(lmd_media *m, const char *what, int e)
 {
 	char b[128];
 	if (m->interrupted == 2)
-		return lmd_seterr(LMD_ERR_IO, "%s: %s: stopped", m->url, what);
+		return media_seterr(MEDIA_ERR_IO, "%s: %s: stopped", m->url, what);
 	if (m->interrupted == 1)
-		return lmd_seterr(LMD_ERR_IO, "%s: %s: timeout after %d ms", m->url, what,
+		return media_seterr(MEDIA_ERR_IO, "%s: %s: timeout after %d ms", m->url, what,
 		                  m->timeout_ms);
-	return lmd_seterr(LMD_ERR_IO, "%s: %s: %s", m->url, what, averr(e, b, sizeof b));
+	return media_seterr(MEDIA_ERR_IO, "%s: %s: %s", m->url, what, averr(e, b, sizeof b));
 }
 
 /* ---- hardware decode ---------------------------------------------------- */
@@ -217,25 +218,25 @@ static int dec_alloc(lmd_media *m, const AVCodec *codec, const AVStream *st)
 	return 0;
 }
 
-lmd_err lmd_media_open(const char *url, const lmd_media_opts *o, lmd_media **out)
+media_err lmd_media_open(const char *url, const lmd_media_opts *o, lmd_media **out)
 {
 	char b[128];
 	int ret;
 	if (!out)
-		return lmd_seterr(LMD_ERR_ARG, "media: NULL output pointer");
+		return media_seterr(MEDIA_ERR_ARG, "media: NULL output pointer");
 	*out = NULL;
 	if (!url || !*url)
-		return lmd_seterr(LMD_ERR_ARG, "media: empty URL");
+		return media_seterr(MEDIA_ERR_ARG, "media: empty URL");
 	if (!o || (o->channels != 1 && o->channels != 3))
-		return lmd_seterr(LMD_ERR_ARG, "%s: channels must be 1 or 3", url);
+		return media_seterr(MEDIA_ERR_ARG, "%s: channels must be 1 or 3", url);
 	if (o->width < 0 || o->height < 0 || (!o->width) != (!o->height) ||
 	    o->width > 16384 || o->height > 16384)
-		return lmd_seterr(LMD_ERR_ARG, "%s: bad output size %dx%d", url, o->width, o->height);
+		return media_seterr(MEDIA_ERR_ARG, "%s: bad output size %dx%d", url, o->width, o->height);
 	pthread_once(&init_once, global_init);
 
 	lmd_media *m = calloc(1, sizeof *m);
 	if (!m)
-		return lmd_seterr(LMD_ERR_NOMEM, "media: out of memory");
+		return media_seterr(MEDIA_ERR_NOMEM, "media: out of memory");
 	m->url = strdup(url);
 	m->vstream = -1;
 	m->channels = o->channels;
@@ -250,7 +251,7 @@ lmd_err lmd_media_open(const char *url, const lmd_media_opts *o, lmd_media **out
 	m->fmt = avformat_alloc_context();
 	if (!m->url || !m->pkt || !m->frame || !m->swframe || !m->last || !m->fmt) {
 		lmd_media_close(&m);
-		return lmd_seterr(LMD_ERR_NOMEM, "media: out of memory");
+		return media_seterr(MEDIA_ERR_NOMEM, "media: out of memory");
 	}
 	m->fmt->interrupt_callback.callback = interrupt_cb;
 	m->fmt->interrupt_callback.opaque = m;
@@ -269,9 +270,9 @@ lmd_err lmd_media_open(const char *url, const lmd_media_opts *o, lmd_media **out
 		path = url + 6;
 	}
 	if ((path != url || !strncmp(url, "/dev/video", 10)) && !ifmt) {
-		lmd_seterr(LMD_ERR_UNSUPPORTED, "%s: this FFmpeg has no input device for it", url);
+		media_seterr(MEDIA_ERR_UNSUPPORTED, "%s: this FFmpeg has no input device for it", url);
 		lmd_media_close(&m);
-		return LMD_ERR_UNSUPPORTED;
+		return MEDIA_ERR_UNSUPPORTED;
 	}
 	if (!strncmp(url, "rtsp://", 7) || !strncmp(url, "rtsps://", 8))
 		av_dict_set(&opts, "rtsp_transport", "tcp", 0);
@@ -281,15 +282,15 @@ lmd_err lmd_media_open(const char *url, const lmd_media_opts *o, lmd_media **out
 	av_dict_free(&opts);
 	if (ret < 0) {
 		/* avformat_open_input freed the context */
-		lmd_err e;
+		media_err e;
 		if (m->interrupted)
 			e = io_fail(m, "open", ret);
 		else if (ret == AVERROR(ENOENT))
-			e = lmd_seterr(LMD_ERR_IO, "%s: no such file", url);
+			e = media_seterr(MEDIA_ERR_IO, "%s: no such file", url);
 		else if (ret == AVERROR_INVALIDDATA)
-			e = lmd_seterr(LMD_ERR_FORMAT, "%s: not a recognised media file", url);
+			e = media_seterr(MEDIA_ERR_FORMAT, "%s: not a recognised media file", url);
 		else
-			e = lmd_seterr(LMD_ERR_IO, "%s: cannot open: %s", url, averr(ret, b, sizeof b));
+			e = media_seterr(MEDIA_ERR_IO, "%s: cannot open: %s", url, averr(ret, b, sizeof b));
 		lmd_media_close(&m);
 		return e;
 	}
@@ -309,8 +310,8 @@ lmd_err lmd_media_open(const char *url, const lmd_media_opts *o, lmd_media **out
 	if (ret >= 0 && m->interrupted)
 		ret = AVERROR_EXIT;   /* probing was cut short: do not trust it */
 	if (ret < 0) {
-		lmd_err e = m->interrupted ? io_fail(m, "probe", ret)
-			: lmd_seterr(LMD_ERR_FORMAT, "%s: cannot read stream info: %s", url,
+		media_err e = m->interrupted ? io_fail(m, "probe", ret)
+			: media_seterr(MEDIA_ERR_FORMAT, "%s: cannot read stream info: %s", url,
 			             averr(ret, b, sizeof b));
 		lmd_media_close(&m);
 		return e;
@@ -320,11 +321,11 @@ lmd_err lmd_media_open(const char *url, const lmd_media_opts *o, lmd_media **out
 	const AVCodec *codec = NULL;
 	ret = av_find_best_stream(m->fmt, AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
 	if (ret < 0 || !codec) {
-		lmd_seterr(LMD_ERR_FORMAT, "%s: %s", url,
+		media_seterr(MEDIA_ERR_FORMAT, "%s: %s", url,
 		           ret == AVERROR_DECODER_NOT_FOUND ? "no decoder for its video codec"
 		                                            : "no video stream");
 		lmd_media_close(&m);
-		return LMD_ERR_FORMAT;
+		return MEDIA_ERR_FORMAT;
 	}
 	m->vstream = ret;
 	for (unsigned i = 0; i < m->fmt->nb_streams; i++)
@@ -341,7 +342,7 @@ lmd_err lmd_media_open(const char *url, const lmd_media_opts *o, lmd_media **out
 
 	if (dec_alloc(m, codec, st)) {
 		lmd_media_close(&m);
-		return lmd_seterr(LMD_ERR_NOMEM, "%s: cannot set up decoder", url);
+		return media_seterr(MEDIA_ERR_NOMEM, "%s: cannot set up decoder", url);
 	}
 	hw_setup(m, codec, o->hwaccel);
 	if (m->hw_device) {
@@ -357,22 +358,22 @@ lmd_err lmd_media_open(const char *url, const lmd_media_opts *o, lmd_media **out
 		snprintf(m->hw_name, sizeof m->hw_name, "none");
 		if (dec_alloc(m, codec, st)) {
 			lmd_media_close(&m);
-			return lmd_seterr(LMD_ERR_NOMEM, "%s: cannot set up decoder", url);
+			return media_seterr(MEDIA_ERR_NOMEM, "%s: cannot set up decoder", url);
 		}
 		ret = avcodec_open2(m->dec, codec, NULL);
 	}
 	if (ret < 0) {
-		lmd_seterr(LMD_ERR_UNSUPPORTED, "%s: cannot open %s decoder: %s", url, codec->name,
+		media_seterr(MEDIA_ERR_UNSUPPORTED, "%s: cannot open %s decoder: %s", url, codec->name,
 		           averr(ret, b, sizeof b));
 		lmd_media_close(&m);
-		return LMD_ERR_UNSUPPORTED;
+		return MEDIA_ERR_UNSUPPORTED;
 	}
 	if (!m->out_w) {
 		m->out_w = st->codecpar->width;
 		m->out_h = st->codecpar->height;
 	}
 	*out = m;
-	return LMD_OK;
+	return MEDIA_OK;
 }
 
 void lmd_media_close(lmd_media **pm)
@@ -410,7 +411,7 @@ int lmd_media_dejpeg(int f, int *full)
 	}
 }
 
-static lmd_err convert(lmd_media *m, const AVFrame *f)
+static media_err convert(lmd_media *m, const AVFrame *f)
 {
 	int w = m->out_w, h = m->out_h, ch = m->channels;
 	if (!w || !h) {           /* size unknown at open: take the first frame's */
@@ -422,7 +423,7 @@ static lmd_err convert(lmd_media *m, const AVFrame *f)
 		m->sbuf = av_malloc((size_t)m->sstride * h + 64);
 		m->u8 = malloc((size_t)w * h * ch);
 		if (!m->sbuf || !m->u8)
-			return lmd_seterr(LMD_ERR_NOMEM, "%s: out of memory", m->url);
+			return media_seterr(MEDIA_ERR_NOMEM, "%s: out of memory", m->url);
 	}
 	int full = f->color_range == AVCOL_RANGE_JPEG;
 	enum AVPixelFormat src = lmd_media_dejpeg(f->format, &full);
@@ -434,7 +435,7 @@ static lmd_err convert(lmd_media *m, const AVFrame *f)
 	m->sws = sws_getCachedContext(m->sws, f->width, f->height, src, w, h, dst,
 	                              flags | SWS_ACCURATE_RND, NULL, NULL, NULL);
 	if (!m->sws)
-		return lmd_seterr(LMD_ERR_UNSUPPORTED, "%s: cannot convert %s %dx%d to %dx%d",
+		return media_seterr(MEDIA_ERR_UNSUPPORTED, "%s: cannot convert %s %dx%d to %dx%d",
 		                  m->url, av_get_pix_fmt_name(f->format), f->width, f->height, w, h);
 	/* source range as signalled; output always full range */
 	int *inv, *tab, sr, dr, bri, con, sat;
@@ -446,11 +447,11 @@ static lmd_err convert(lmd_media *m, const AVFrame *f)
 	uint8_t *dd[4] = { m->sbuf, NULL, NULL, NULL };
 	int ds[4] = { m->sstride, 0, 0, 0 };
 	if (sws_scale(m->sws, (const uint8_t *const *)f->data, f->linesize, 0, f->height, dd, ds) != h)
-		return lmd_seterr(LMD_ERR_FORMAT, "%s: scaling failed", m->url);
+		return media_seterr(MEDIA_ERR_FORMAT, "%s: scaling failed", m->url);
 	for (int y = 0; y < h; y++)
 		memcpy(m->u8 + (size_t)y * w * ch, m->sbuf + (size_t)y * m->sstride, (size_t)w * ch);
 	m->have_u8 = 1;
-	return LMD_OK;
+	return MEDIA_OK;
 }
 
 static void to_float(const lmd_media *m, float *dst)
@@ -470,17 +471,17 @@ static void to_float(const lmd_media *m, float *dst)
 	}
 }
 
-lmd_err lmd_media_convert(lmd_media *m, float *dst)
+media_err lmd_media_convert(lmd_media *m, float *dst)
 {
 	if (!m || !dst)
-		return lmd_seterr(LMD_ERR_ARG, "media: NULL argument");
+		return media_seterr(MEDIA_ERR_ARG, "media: NULL argument");
 	if (!m->have_last)
-		return lmd_seterr(LMD_ERR_ARG, "%s: no frame decoded yet", m->url);
-	lmd_err e = convert(m, m->last);
+		return media_seterr(MEDIA_ERR_ARG, "%s: no frame decoded yet", m->url);
+	media_err e = convert(m, m->last);
 	if (e)
 		return e;
 	to_float(m, dst);
-	return LMD_OK;
+	return MEDIA_OK;
 }
 
 /* ---- reading ------------------------------------------------------------- */
@@ -516,14 +517,14 @@ static int accept_frame(lmd_media *m)
 	return 1;
 }
 
-lmd_err lmd_media_read(lmd_media *m, float *dst, lmd_frame_info *info)
+media_err lmd_media_read(lmd_media *m, float *dst, lmd_frame_info *info)
 {
 	char b[128];
 	int ret, errors = 0;
 	if (!m)
-		return lmd_seterr(LMD_ERR_ARG, "media: NULL source");
+		return media_seterr(MEDIA_ERR_ARG, "media: NULL source");
 	if (m->eof)
-		return lmd_seterr(LMD_ERR_IO, "end of stream");
+		return media_seterr(MEDIA_END, "end of stream");
 	for (;;) {
 		ret = avcodec_receive_frame(m->dec, m->frame);
 		if (ret == 0) {
@@ -533,19 +534,19 @@ lmd_err lmd_media_read(lmd_media *m, float *dst, lmd_frame_info *info)
 		}
 		if (ret == AVERROR_EOF) {
 			m->eof = 1;
-			return lmd_seterr(LMD_ERR_IO, "end of stream");
+			return media_seterr(MEDIA_END, "end of stream");
 		}
 		if (ret != AVERROR(EAGAIN)) {
 			m->corrupt++;
 			if (m->flushing && ++errors > MAX_CONSECUTIVE_ERRORS) {
 				m->eof = 1;
-				return lmd_seterr(LMD_ERR_IO, "end of stream");
+				return media_seterr(MEDIA_END, "end of stream");
 			}
 			continue;
 		}
 		if (m->flushing) {  /* drained */
 			m->eof = 1;
-			return lmd_seterr(LMD_ERR_IO, "end of stream");
+			return media_seterr(MEDIA_END, "end of stream");
 		}
 		arm(m);
 		ret = av_read_frame(m->fmt, m->pkt);
@@ -557,8 +558,8 @@ lmd_err lmd_media_read(lmd_media *m, float *dst, lmd_frame_info *info)
 			continue;
 		}
 		if (ret == AVERROR(EAGAIN)) {      /* non-blocking devices */
-			if (m->stop && *m->stop)
-				return lmd_seterr(LMD_ERR_IO, "%s: read: stopped", m->url);
+			if (m->stop && atomic_load(m->stop))
+				return media_seterr(MEDIA_ERR_IO, "%s: read: stopped", m->url);
 			usleep(2000);
 			continue;
 		}
@@ -569,7 +570,7 @@ lmd_err lmd_media_read(lmd_media *m, float *dst, lmd_frame_info *info)
 				m->corrupt++;
 				continue;
 			}
-			return lmd_seterr(LMD_ERR_IO, "%s: read: %s", m->url, averr(ret, b, sizeof b));
+			return media_seterr(MEDIA_ERR_IO, "%s: read: %s", m->url, averr(ret, b, sizeof b));
 		}
 		if (m->pkt->stream_index != m->vstream) {
 			av_packet_unref(m->pkt);
@@ -585,7 +586,7 @@ lmd_err lmd_media_read(lmd_media *m, float *dst, lmd_frame_info *info)
 		if (ret < 0 && ret != AVERROR(EAGAIN)) {
 			m->corrupt++;
 			if (++errors > MAX_CONSECUTIVE_ERRORS)
-				return lmd_seterr(LMD_ERR_IO, "%s: decoder keeps failing: %s", m->url,
+				return media_seterr(MEDIA_ERR_IO, "%s: decoder keeps failing: %s", m->url,
 				                  averr(ret, b, sizeof b));
 		}
 	}
@@ -604,12 +605,12 @@ lmd_err lmd_media_read(lmd_media *m, float *dst, lmd_frame_info *info)
 	}
 	m->index++;
 	if (dst) {
-		lmd_err e = convert(m, f);
+		media_err e = convert(m, f);
 		if (e)
 			return e;
 		to_float(m, dst);
 	}
-	return LMD_OK;
+	return MEDIA_OK;
 }
 
 /* ---- accessors ------------------------------------------------------------ */
@@ -640,4 +641,21 @@ int lmd_media_is_live(const char *url)
 	if (!strncmp(url, "/dev/", 5) || !strncmp(url, "v4l2:", 5))
 		return 1;
 	return strstr(url, "://") != NULL;
+}
+
+void lmd_media_redact_url(const char *url, char *out, size_t n)
+{
+	const char *scheme = strstr(url, "://");
+	const char *at = scheme ? strchr(scheme + 3, '@') : NULL;
+	const char *slash = scheme ? strchr(scheme + 3, '/') : NULL;
+	if (!scheme || !at || (slash && slash < at)) {
+		snprintf(out, n, "%s", url);
+		return;
+	}
+	const char *colon = memchr(scheme + 3, ':', at - (scheme + 3));
+	if (!colon) {
+		snprintf(out, n, "%s", url);
+		return;
+	}
+	snprintf(out, n, "%.*s:***%s", (int)(colon - url), url, at);
 }

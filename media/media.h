@@ -10,13 +10,15 @@
  * Blocking I/O is bounded: every read goes through FFmpeg's interrupt
  * callback, which aborts after opts.timeout_ms without progress or when
  * the caller's stop flag is set. Corrupt packets/frames are skipped and
- * counted, never fatal.
+ * counted, never fatal. Errors follow merr.h.
  */
 #ifndef LMD_MEDIA_H
 #define LMD_MEDIA_H
 
+#include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
-#include "lmd.h"
+#include "merr.h"
 
 typedef struct lmd_media lmd_media;
 
@@ -24,7 +26,7 @@ typedef struct {
 	int width, height;      /* output size; 0,0 = source size */
 	int channels;           /* 1 or 3 */
 	int timeout_ms;         /* I/O timeout (0 = 10000) */
-	const volatile int *stop; /* optional: abort I/O when *stop != 0 */
+	const atomic_int *stop;  /* optional: abort I/O when *stop != 0 */
 	const char *hwaccel;    /* NULL/"none", "auto", "vaapi", "cuda", "vulkan" */
 } lmd_media_opts;
 
@@ -34,18 +36,18 @@ typedef struct {
 	int src_width, src_height;
 } lmd_frame_info;
 
-lmd_err lmd_media_open(const char *url, const lmd_media_opts *o, lmd_media **out);
+media_err lmd_media_open(const char *url, const lmd_media_opts *o, lmd_media **out);
 /*
  * Decode the next frame into dst (channels*height*width floats).
- * Returns LMD_OK with a frame, LMD_ERR_IO at end of stream (errmsg "end of
- * stream") or on a read error/timeout (errmsg says which).
+ * Returns MEDIA_OK with a frame, MEDIA_END at the end of the stream, or
+ * MEDIA_ERR_IO on a read error/timeout/stop (media_errmsg() says which).
  * dst may be NULL: the frame is decoded (info filled, kept as the last
  * frame) but not converted — for frames the caller may drop; convert it
  * later with lmd_media_convert().
  */
-lmd_err lmd_media_read(lmd_media *m, float *dst, lmd_frame_info *info);
+media_err lmd_media_read(lmd_media *m, float *dst, lmd_frame_info *info);
 /* Convert the last decoded frame into dst (as lmd_media_read would). */
-lmd_err lmd_media_convert(lmd_media *m, float *dst);
+media_err lmd_media_convert(lmd_media *m, float *dst);
 /* Last decoded frame as packed 8-bit (gray or RGB24) at the output size,
  * for snapshots; NULL before the first frame. */
 const uint8_t *lmd_media_last_u8(const lmd_media *m);
@@ -69,5 +71,8 @@ int lmd_media_is_live(const char *url);
  * AVPixelFormat), and *full set to 1 for a yuvj* one (left alone otherwise). */
 int lmd_media_dejpeg(int fmt, int *full);
 void lmd_media_close(lmd_media **m);
+
+/* The URL with any password replaced by "***" (for logs and status). */
+void lmd_media_redact_url(const char *url, char *out, size_t n);
 
 #endif

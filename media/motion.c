@@ -23,7 +23,7 @@
 #include <libavutil/motion_vector.h>
 #include <libavutil/opt.h>
 
-#include "err.h"
+#include "merr.h"
 #include "media.h"
 #include "motion.h"
 
@@ -45,14 +45,14 @@ static void graph_free(lmd_motion *m)
 	m->pts = 0;
 }
 
-static lmd_err fferr(int r, const char *what)
+static media_err fferr(int r, const char *what)
 {
 	char b[AV_ERROR_MAX_STRING_SIZE];
 	av_strerror(r, b, sizeof b);
-	return lmd_seterr(r == AVERROR(ENOMEM) ? LMD_ERR_NOMEM : LMD_ERR_FORMAT, "motion: %s: %s", what, b);
+	return media_seterr(r == AVERROR(ENOMEM) ? MEDIA_ERR_NOMEM : MEDIA_ERR_FORMAT, "motion: %s: %s", what, b);
 }
 
-static lmd_err graph_build(lmd_motion *m, const AVFrame *f)
+static media_err graph_build(lmd_motion *m, const AVFrame *f)
 {
 	char args[256];
 	AVFilterContext *sc = NULL, *me = NULL;
@@ -60,7 +60,7 @@ static lmd_err graph_build(lmd_motion *m, const AVFrame *f)
 	graph_free(m);
 	m->grid = calloc((size_t)(f->width / LMD_MOTION_BLOCK) * (size_t)(f->height / LMD_MOTION_BLOCK), sizeof(float));
 	if (!m->grid || !(m->graph = avfilter_graph_alloc()))
-		return lmd_seterr(LMD_ERR_NOMEM, "motion: out of memory");
+		return media_seterr(MEDIA_ERR_NOMEM, "motion: out of memory");
 	m->graph->nb_threads = 1; /* one stream, one thread: the engine owns the cores */
 	int full = 0;
 	snprintf(args, sizeof args, "video_size=%dx%d:pix_fmt=%d:time_base=1/1:pixel_aspect=1/1", f->width, f->height,
@@ -68,7 +68,7 @@ static lmd_err graph_build(lmd_motion *m, const AVFrame *f)
 	if ((r = avfilter_graph_create_filter(&m->src, avfilter_get_by_name("buffer"), "in", args, NULL, m->graph)) < 0)
 		return fferr(r, "buffer source");
 	if (!avfilter_get_by_name("mestimate"))
-		return lmd_seterr(LMD_ERR_UNSUPPORTED, "motion: this FFmpeg's libavfilter has no mestimate filter");
+		return media_seterr(MEDIA_ERR_UNSUPPORTED, "motion: this FFmpeg's libavfilter has no mestimate filter");
 	snprintf(args, sizeof args, "w=%d:h=%d:flags=bicubic", f->width * LMD_MOTION_UPSCALE,
 	         f->height * LMD_MOTION_UPSCALE);
 	if ((r = avfilter_graph_create_filter(&sc, avfilter_get_by_name("scale"), "up", args, NULL, m->graph)) < 0)
@@ -91,20 +91,20 @@ static lmd_err graph_build(lmd_motion *m, const AVFrame *f)
 	m->w = f->width;
 	m->h = f->height;
 	m->fmt = f->format;
-	return LMD_OK;
+	return MEDIA_OK;
 }
 
-lmd_err lmd_motion_new(lmd_motion **out)
+media_err lmd_motion_new(lmd_motion **out)
 {
 	*out = NULL;
 	lmd_motion *m = calloc(1, sizeof *m);
 	if (!m || !(m->out = av_frame_alloc())) {
 		free(m);
-		return lmd_seterr(LMD_ERR_NOMEM, "motion: out of memory");
+		return media_seterr(MEDIA_ERR_NOMEM, "motion: out of memory");
 	}
 	m->w = m->h = m->fmt = -1;
 	*out = m;
-	return LMD_OK;
+	return MEDIA_OK;
 }
 
 static int reflect(int i, int n)
@@ -133,13 +133,13 @@ float lmd_motion_boxmax(const float *grid, int gh, int gw, int box)
 }
 
 /* The speed from one mestimate output frame's vectors against the next frame. */
-static lmd_err speed_of(lmd_motion *m, const AVFrame *o, float *speed)
+static media_err speed_of(lmd_motion *m, const AVFrame *o, float *speed)
 {
 	const AVFrameSideData *sd = av_frame_get_side_data(o, AV_FRAME_DATA_MOTION_VECTORS);
 	const int blk = LMD_MOTION_BLOCK * LMD_MOTION_UPSCALE, half = blk / 2;
 	int gw = m->w / LMD_MOTION_BLOCK, gh = m->h / LMD_MOTION_BLOCK;
 	if (!sd)
-		return lmd_seterr(LMD_ERR_FORMAT, "motion: mestimate returned a frame without motion vectors");
+		return media_seterr(MEDIA_ERR_FORMAT, "motion: mestimate returned a frame without motion vectors");
 	const AVMotionVector *v = (const AVMotionVector *)sd->data;
 	size_t n = sd->size / sizeof *v, got = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -147,26 +147,26 @@ static lmd_err speed_of(lmd_motion *m, const AVFrame *o, float *speed)
 			continue;
 		int bx = (v[i].dst_x - half) / blk, by = (v[i].dst_y - half) / blk;
 		if (bx < 0 || by < 0 || bx >= gw || by >= gh)
-			return lmd_seterr(LMD_ERR_FORMAT, "motion: vector at (%d,%d) outside the %dx%d frame", v[i].dst_x,
+			return media_seterr(MEDIA_ERR_FORMAT, "motion: vector at (%d,%d) outside the %dx%d frame", v[i].dst_x,
 			                  v[i].dst_y, m->w * LMD_MOTION_UPSCALE, m->h * LMD_MOTION_UPSCALE);
 		m->grid[(size_t)by * gw + bx] = hypotf((float)(v[i].src_x - v[i].dst_x), (float)(v[i].src_y - v[i].dst_y)) /
 		                                LMD_MOTION_UPSCALE; /* source pixels */
 		got++;
 	}
 	if (got != (size_t)gw * gh)
-		return lmd_seterr(LMD_ERR_FORMAT, "motion: mestimate gave %zu forward vectors for %d blocks", got, gw * gh);
+		return media_seterr(MEDIA_ERR_FORMAT, "motion: mestimate gave %zu forward vectors for %d blocks", got, gw * gh);
 	*speed = lmd_motion_boxmax(m->grid, gh, gw, LMD_MOTION_BOX);
-	return LMD_OK;
+	return MEDIA_OK;
 }
 
-lmd_err lmd_motion_push(lmd_motion *m, const AVFrame *f, float *speed)
+media_err lmd_motion_push(lmd_motion *m, const AVFrame *f, float *speed)
 {
 	assert(m && f && speed);
 	*speed = -1;
 	if (f->width < LMD_MOTION_BLOCK || f->height < LMD_MOTION_BLOCK)
-		return lmd_seterr(LMD_ERR_ARG, "motion: frame %dx%d is smaller than one %dx%d block", f->width,
+		return media_seterr(MEDIA_ERR_ARG, "motion: frame %dx%d is smaller than one %dx%d block", f->width,
 		                  f->height, LMD_MOTION_BLOCK, LMD_MOTION_BLOCK);
-	lmd_err e;
+	media_err e;
 	if ((f->width != m->w || f->height != m->h || f->format != m->fmt || !m->graph) && (e = graph_build(m, f))) {
 		graph_free(m);
 		m->w = m->h = m->fmt = -1;
@@ -174,7 +174,7 @@ lmd_err lmd_motion_push(lmd_motion *m, const AVFrame *f, float *speed)
 	}
 	AVFrame *in = av_frame_clone(f);
 	if (!in)
-		return lmd_seterr(LMD_ERR_NOMEM, "motion: out of memory");
+		return media_seterr(MEDIA_ERR_NOMEM, "motion: out of memory");
 	int full = in->color_range == AVCOL_RANGE_JPEG;
 	in->format = lmd_media_dejpeg(in->format, &full); /* same layout; libswscale warns about yuvj* */
 	in->color_range = full ? AVCOL_RANGE_JPEG : in->color_range;
@@ -186,7 +186,7 @@ lmd_err lmd_motion_push(lmd_motion *m, const AVFrame *f, float *speed)
 	for (;;) {
 		r = av_buffersink_get_frame(m->sink, m->out);
 		if (r == AVERROR(EAGAIN) || r == AVERROR_EOF)
-			return LMD_OK;
+			return MEDIA_OK;
 		if (r < 0)
 			return fferr(r, "reading the estimate");
 		e = speed_of(m, m->out, speed);

@@ -34,7 +34,7 @@
 #ifndef LMD_MOTION_H
 #define LMD_MOTION_H
 
-#include "lmd.h"
+#include "merr.h"
 
 #define LMD_MOTION_BLOCK 8   /* block size, source pixels */
 #define LMD_MOTION_BOX 5     /* box side, in blocks */
@@ -44,7 +44,7 @@
 typedef struct lmd_motion lmd_motion;
 struct AVFrame;
 
-lmd_err lmd_motion_new(lmd_motion **out);
+media_err lmd_motion_new(lmd_motion **out);
 /*
  * Push the next frame of the stream: any size of at least one block and any
  * pixel format FFmpeg converts to gray; the caller keeps its frame. *speed is
@@ -52,7 +52,7 @@ lmd_err lmd_motion_new(lmd_motion **out);
  * first frame (the stream's first, or the first after a change of size or
  * pixel format, which starts the estimate over).
  */
-lmd_err lmd_motion_push(lmd_motion *m, const struct AVFrame *f, float *speed);
+media_err lmd_motion_push(lmd_motion *m, const struct AVFrame *f, float *speed);
 /* Largest mean over (box x box)-cell windows of a gh x gw grid, the grid
  * reflected at its edges (edge cells repeated: ...cba|abc...|xyz|zyx...). */
 float lmd_motion_boxmax(const float *grid, int gh, int gw, int box);
