@@ -1,8 +1,7 @@
 /*
- * cli_engine.c — engine options, engine opening and the batched frame loop
- * shared by `lmdd score`, `lmdd calibrate` and `lmdd eval` (cli_engine.h),
- * and the sampler settings as JSON and as one line of text (results pages,
- * `lmdd info`).
+ * cli_engine.c — engine options, engine opening and the batched scoring
+ * of inputs' frames shared by `lmdd score`, `lmdd calibrate` and `lmdd
+ * eval` (cli_engine.h); the frames come from media/feed.h, as the daemon's.
  */
 #include <errno.h>
 #include <math.h>
@@ -13,8 +12,7 @@
 #include "cli.h"
 #include "cli_engine.h"
 #include "calib.h"
-#include "history.h"
-#include "media.h"
+#include "feed.h"
 #include <cjson/cJSON.h>
 
 const char cli_engine_help[] =
@@ -188,93 +186,65 @@ typedef struct {
 	int64_t frame;
 } frame_tag;
 
-int cli_history_add(history *h, const lmd_media *m, const float *frame, size_t n, int64_t pts,
-                    int64_t *last_pts)
-{
-	float *slot = history_next(h);
-	if (!slot)
-		return -1;
-	memcpy(slot, frame, sizeof(float) * n);
-	if (pts == INT64_MIN || (*last_pts != INT64_MIN && pts <= *last_pts)) {
-		double fps = lmd_media_fps(m);   /* no usable time stamp: one frame on */
-		pts = *last_pts == INT64_MIN ? 0 : *last_pts + (fps > 0 ? (int64_t)(1e6 / fps + 0.5) : 40000);
-	}
-	*last_pts = pts;
-	history_push(h, pts);
-	return 0;
-}
-
-int cli_score_inputs(const cli_engine_opts *o, cli_engine *ce, char **inputs, int n,
-                     int want_maps, cli_frame_fn fn, void *ctx)
+int cli_score_inputs(const cli_engine_opts *o, cli_engine *ce, char **inputs, int n, int want_maps,
+                     cli_select_fn sel, cli_frame_fn fn, void *ctx)
 {
 	size_t img = (size_t)ce->C * ce->W * ce->H, hw = (size_t)ce->W * ce->H;
 	int nb = o->batch, rc = 0, count = 0;
 	float *imgs = malloc(sizeof(float) * img * nb), *cond = NULL;
-	history *hist = ce->K ? history_new(ce->K, ce->interval, img) : NULL; /* recent frames (history.h) */
 	float *scores = malloc(sizeof(float) * nb);
 	float *maps = want_maps ? malloc(sizeof(float) * hw * nb) : NULL;
 	float *recon = want_maps ? malloc(sizeof(float) * img * nb) : NULL;
 	frame_tag *tags = malloc(sizeof *tags * nb);
 	if (ce->K)
 		cond = malloc(sizeof(float) * img * ce->K * nb);
-	if (!imgs || !scores || !tags || (want_maps && (!maps || !recon)) || (ce->K && (!cond || !hist))) {
+	if (!imgs || !scores || !tags || (want_maps && (!maps || !recon)) || (ce->K && !cond)) {
 		fprintf(stderr, "lmdd: out of memory\n");
 		rc = EX_OSERR;
 		goto out;
 	}
+	const feed_opts fo = { .width = ce->W, .height = ce->H, .channels = ce->C, .cond_frames = ce->K,
+	                       .cond_interval = ce->interval, .timeout_ms = 30000 };
 	for (int in = 0; in <= n && !rc; in++) {
-		lmd_media *m = NULL;
-		int64_t k = 0, last_pts = INT64_MIN;
-		int64_t first = o->skip_context && ce->K ? -1 : 0; /* frames before it are history only */
-		if (hist)
-			history_reset(hist);   /* a new input is a new scene */
+		feed *f = NULL;
+		int64_t first = -1;     /* the first frame with its history held */
 		media_err me = MEDIA_OK;
-		if (in < n) {
-			lmd_media_opts mo = { .width = ce->W, .height = ce->H, .channels = ce->C, .timeout_ms = 30000 };
-			if ((me = lmd_media_open(inputs[in], &mo, &m))) {
-				fprintf(stderr, "lmdd: %s\n", media_errmsg());
+		if (in < n && (me = feed_open(inputs[in], &fo, &f))) {
+			fprintf(stderr, "lmdd: %s\n", media_errmsg());
+			rc = cli_media_exit_code(me);
+			break;
+		}
+		for (;;) {
+			feed_frame fr;
+			int got = f && (me = feed_next(f, &fr)) == MEDIA_OK;
+			if (f && !got && me != MEDIA_END) {
+				fprintf(stderr, "lmdd: %s: %s\n", inputs[in], media_errmsg());
 				rc = cli_media_exit_code(me);
 				break;
 			}
-		}
-		for (;;) {
-			int got = 0;
-			lmd_frame_info fi = { .pts_us = INT64_MIN };
-			if (m) {
-				me = lmd_media_read(m, imgs + (size_t)count * img, &fi);
-				if (me == MEDIA_OK) {
-					got = 1;
-				} else if (me != MEDIA_END) {
-					fprintf(stderr, "lmdd: %s: %s\n", inputs[in], media_errmsg());
-					rc = cli_media_exit_code(me);
-				}
-			}
 			if (got) {
-				float *cur = imgs + (size_t)count * img;
-				if (hist) {
-					/* history by time; the first frames of an input stand in
-					 * for the frames before it (a clip's frame 0 is its own
-					 * history) */
-					if (cli_history_add(hist, m, cur, img, fi.pts_us, &last_pts)) {
-						fprintf(stderr, "lmdd: out of memory\n");
-						rc = EX_OSERR;
+				int ready = feed_ready(f);
+				if (first < 0 && (ready || !o->skip_context))
+					first = fr.index;
+				int pick = sel ? sel(ctx, in, fr.index)
+				               : first >= 0 && (fr.index - first) % o->every == 0;
+				if (pick && (ready || !o->skip_context)) {
+					if ((me = feed_image(f, imgs + (size_t)count * img))) {
+						fprintf(stderr, "lmdd: %s: %s\n", inputs[in], media_errmsg());
+						rc = cli_media_exit_code(me);
 						break;
 					}
-				}
-				if (first < 0 && history_ready(hist))
-					first = k;   /* the first frame with all of its history */
-				if (first >= 0 && k >= first && (k - first) % o->every == 0) {
-					if (hist)   /* only frames that are scored need theirs copied out */
-						history_fill(hist, cond + (size_t)count * ce->K * img);
+					if (ce->K)
+						feed_history(f, cond + (size_t)count * ce->K * img);
 					tags[count].input = inputs[in];
-					tags[count].frame = k;
+					tags[count].frame = fr.index;
 					count++;
 				}
-				k++;
 			}
 			/* flush a full batch, or what is left after the last input (in == n) */
 			if (count == nb || (in == n && count)) {
-				lmd_err e = lmd_engine_score(ce->engine, &o->p, count, ce->H, ce->W, imgs, cond, scores, maps, recon);
+				lmd_err e = lmd_engine_score(ce->engine, &o->p, count, ce->H, ce->W, imgs, cond, scores, maps,
+				                             recon);
 				if (e) {
 					fprintf(stderr, "lmdd: scoring: %s\n", lmd_errmsg());
 					rc = cli_exit_code(e);
@@ -289,18 +259,16 @@ int cli_score_inputs(const cli_engine_opts *o, cli_engine *ce, char **inputs, in
 			if (!got || rc)
 				break;
 		}
-		lmd_media_close(&m);
+		feed_close(&f);
 	}
 	if (rc == -1)
 		rc = 0;
 out:
 	free(imgs);
 	free(cond);
-	history_destroy(&hist);
 	free(scores);
 	free(maps);
 	free(recon);
 	free(tags);
 	return rc;
 }
-

@@ -1,8 +1,8 @@
 /*
  * cli_engine.h — what the engine-driving commands (score, calibrate, eval)
  * share: the engine options (--model, --backend, --device, sampler keys,
- * --size, --batch), opening model + engine with the backend fallback, and a
- * batched loop over every frame of a list of image/video inputs.
+ * --size, --batch), opening model + engine with the backend fallback, and
+ * the batched scoring of every frame of a list of image/video inputs.
  *
  * --backend auto (the default) tries Vulkan and falls back to the CPU with a
  * warning naming why; --backend vulkan fails instead.
@@ -10,9 +10,7 @@
 #ifndef LMD_CLI_ENGINE_H
 #define LMD_CLI_ENGINE_H
 #include <stdint.h>
-#include "history.h"
 #include "lmd.h"
-#include "media.h"
 
 typedef struct {
 	const char *model;
@@ -57,26 +55,24 @@ typedef struct {
 int cli_engine_open(const cli_engine_opts *o, cli_engine *ce);
 void cli_engine_close(cli_engine *ce);
 
-/* A decoded frame (n floats) into a conditioned model's history ring
- * (history.h) with its time stamp; frames without one (INT64_MIN), or with
- * one not after the last (*last_pts, INT64_MIN at the start of an input),
- * count one frame of the media's rate on. -1 when out of memory. */
-int cli_history_add(history *h, const lmd_media *m, const float *frame, size_t n,
-                    int64_t pts, int64_t *last_pts);
-
 /* Called once per scored frame; return nonzero to stop. */
 typedef int (*cli_frame_fn)(void *ctx, const char *input, int64_t frame, float score,
                             const float *map, const float *image, const float *recon);
 
+/* Called once per decoded frame of input number `input` (frames count
+ * from 0 in each input): nonzero to score it. */
+typedef int (*cli_select_fn)(void *ctx, int input, int64_t frame);
+
 /*
- * Decode every frame of every input, score in batches, call fn in order.
- * maps/recon: also compute them (slower to copy, same engine work).
- * For models with conditioning frames the previous frames of the same input
- * are passed, taken by time (history.h; at the start of each input the
- * first frame stands in for earlier ones, unless o->skip_context). Frame
- * numbers passed to fn count every decoded frame.
+ * Decode every frame of every input through media/feed.h (the frame loop
+ * the daemon shares: one rule for time stamps and history), score the
+ * selected ones in batches, call fn for each in order. sel NULL selects by
+ * o->every and o->skip_context; a frame whose history is not held is never
+ * scored with o->skip_context (the daemon's rule), and otherwise sees the
+ * oldest held frame in place of the missing ones. maps/recon: also compute
+ * them (slower to copy, same engine work). sel and fn get the same ctx.
  * Returns 0 or a sysexits code (the error already printed).
  */
-int cli_score_inputs(const cli_engine_opts *o, cli_engine *ce, char **inputs, int n,
-                     int want_maps, cli_frame_fn fn, void *ctx);
+int cli_score_inputs(const cli_engine_opts *o, cli_engine *ce, char **inputs, int n, int want_maps,
+                     cli_select_fn sel, cli_frame_fn fn, void *ctx);
 #endif

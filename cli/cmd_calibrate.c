@@ -157,7 +157,7 @@ int cmd_calibrate(int argc, char **argv)
 		return rc;
 	calib_ctx c = { .t0 = mono_us(), .blur = (int)blur, .w = ce.W, .h = ce.H };
 	c.shown = c.t0;
-	rc = cli_score_inputs(&o, &ce, inputs, n, 1, collect, &c);
+	rc = cli_score_inputs(&o, &ce, inputs, n, 1, NULL, collect, &c);
 	fprintf(stderr, "calibrate: %zu frames scored\n", c.n);
 	if (!rc && c.n < 2) {
 		fprintf(stderr, "lmdd calibrate: need at least 2 frames, got %zu%s\n", c.n,

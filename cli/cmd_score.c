@@ -125,7 +125,7 @@ int cmd_score(int argc, char **argv)
 	c.hw = (size_t)ce.W * ce.H;
 	if (c.format == 1)
 		puts("input,frame,score");
-	rc = cli_score_inputs(&o, &ce, inputs, n, c.maps != NULL, emit, &c);
+	rc = cli_score_inputs(&o, &ce, inputs, n, c.maps != NULL, NULL, emit, &c);
 	if (c.failed && !rc)
 		rc = EX_IOERR;
 	if (c.maps && fclose(c.maps) && !rc) {

@@ -163,7 +163,7 @@ static void send_event(publisher *p, pub_event *e)
 		pthread_mutex_unlock(&p->lock);
 		if (e->mono_us > 0)
 			lat_add(p->lat, (mono_us() - e->mono_us) / 1000.0);
-		log_debug("event %s %s stream %s frame %lld score %.5g", ev_action_name(e->type), e->id,
+		log_debug("event %s %s stream %s frame %lld score %.9g", ev_action_name(e->type), e->id,
 		          e->stream, (long long)e->frame, e->score);
 	} else {
 		log_warn("publish: send failed: %s", zmq_strerror(errno));

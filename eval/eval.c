@@ -20,10 +20,10 @@
  *    (<model>.calib.json: the model's operating point, as in the daemon),
  *    else the engine's defaults. Noise is drawn per batch slot, so scores
  *    depend on --batch; a run is reproducible for the same options.
- *  - Ped2 frames are decoded by FFmpeg through daemon/media.h and scored by
- *    cli_score_inputs() — the daemon's path — when every frame is scored;
- *    subsets (--limit/--stride, the sweep) use a loop over the same
- *    media/engine calls that skips unselected frames before scoring.
+ *  - Ped2 frames are read through media/feed.h, the frame loop the daemon
+ *    and every command share (one rule for time stamps and history), and
+ *    scored by cli_score_inputs(); subsets (--limit/--stride, the sweep)
+ *    select their frames there, and every frame is still decoded (history).
  *  - idx images are resized 28x28 -> model size exactly as the trainer did
  *    (daemon/eval_data.c, checked bit-exact against the trainer's cache).
  *  - --limit N: the first N images per side (idx) / at most N frames per
@@ -126,7 +126,7 @@ typedef struct {
 	const eval_labels *L;
 	char **paths;             /* one per clip */
 	int *stride, *offset;     /* per clip */
-	int full;                 /* every frame: through cli_score_inputs */
+	int full;                 /* every frame, not a subset */
 	/* examples: (group, item) pairs to dump */
 	int nex;
 	int exg[16], exi[16];
@@ -383,7 +383,7 @@ out:
 	return rc;
 }
 
-/* ---- video, every frame: the daemon's path (cli_score_inputs) ---- */
+/* ---- video: the frame loop every command shares (cli_score_inputs) ---- */
 
 typedef struct {
 	eval_run *R;
@@ -393,6 +393,17 @@ typedef struct {
 	int examples, err;
 	int64_t *decoded;         /* frames seen per clip */
 } vid_ctx;
+
+/* every frame (d->full), or the subset's: labelled, every stride-th from offset */
+static int vid_select(void *vctx, int c, int64_t k)
+{
+	vid_ctx *v = vctx;
+	const dataset *d = v->d;
+	if (c >= d->L->nclips)
+		return 0;
+	v->decoded[c] = k + 1;
+	return d->full || (k < d->L->frames[c] && k % d->stride[c] == d->offset[c] && d->L->label[c][k] != 255);
+}
 
 static int vid_frame(void *vctx, const char *input, int64_t frame, float score, const float *map,
                      const float *image, const float *recon)
@@ -404,8 +415,6 @@ static int vid_frame(void *vctx, const char *input, int64_t frame, float score, 
 		c++;
 	if (c == d->L->nclips)
 		return 0;
-	if (frame + 1 > v->decoded[c])
-		v->decoded[c] = frame + 1;
 	eval_progress_add(v->pg, 1);
 	if (frame >= d->L->frames[c] || d->L->label[c][frame] == 255)
 		return 0; /* unlabelled frame */
@@ -419,128 +428,18 @@ static int vid_frame(void *vctx, const char *input, int64_t frame, float score, 
 	return 0;
 }
 
-/* ---- video, a subset of frames: same media/engine calls, skipping before scoring ---- */
-
-static int score_video_subset(eval_run *R, const dataset *d, const lmd_params *p, eval_samples *out, int examples,
-                              eval_progress *pg, int64_t *decoded)
-{
-	const cli_engine *ce = &R->ce;
-	int C = ce->C, H = ce->H, W = ce->W, K = ce->K, nb = R->o.batch, rc = 0, count = 0;
-	size_t img = (size_t)C * H * W, hw = (size_t)H * W;
-	float *imgs = malloc(sizeof(float) * img * nb), *cur = malloc(sizeof(float) * img);
-	float *cond = K ? malloc(sizeof(float) * img * K * nb) : NULL;
-	history *hist = K ? history_new(K, ce->interval, img) : NULL; /* by time, as the daemon */
-	float *scores = malloc(sizeof(float) * nb), *maps = malloc(sizeof(float) * hw * nb);
-	float *recon = malloc(sizeof(float) * img * nb);
-	int *tc = malloc(sizeof(int) * nb), *tk = malloc(sizeof(int) * nb);
-	if (!imgs || !cur || (K && (!cond || !hist)) || !scores || !maps || !recon || !tc || !tk) {
-		fprintf(stderr, "lmdd eval: out of memory\n");
-		rc = EX_OSERR;
-		goto out;
-	}
-	for (int c = 0; c <= d->L->nclips && !rc; c++) {
-		lmd_media *m = NULL;
-		int64_t last_pts = INT64_MIN;
-		if (hist)
-			history_reset(hist);   /* each clip its own scene */
-		if (c < d->L->nclips) {
-			lmd_media_opts mo = { .width = W, .height = H, .channels = C, .timeout_ms = 30000 };
-			if (lmd_media_open(d->paths[c], &mo, &m)) {
-				fprintf(stderr, "\nlmdd eval: %s\n", media_errmsg());
-				rc = EX_NOINPUT;
-				break;
-			}
-		}
-		for (int64_t k = 0;; k++) {
-			int got = 0;
-			if (m) {
-				int sel = k < d->L->frames[c] && k % d->stride[c] == d->offset[c] && d->L->label[c][k] != 255;
-				lmd_frame_info fi;
-				media_err e = lmd_media_read(m, (sel || K) ? cur : NULL, &fi);
-				if (e && e != MEDIA_END) {
-					fprintf(stderr, "\nlmdd eval: %s: %s\n", d->paths[c], media_errmsg());
-					rc = cli_media_exit_code(e);
-				}
-				if (!e) {
-					decoded[c] = k + 1;
-					if (K) { /* this clip's history (its first frame stands in for the frames before it) */
-						if (cli_history_add(hist, m, cur, img, fi.pts_us, &last_pts)) {
-							fprintf(stderr, "\nlmdd eval: out of memory\n");
-							rc = EX_OSERR;
-						} else if (sel) {
-							history_fill(hist, cond + (size_t)count * K * img);
-						}
-					}
-					if (sel) {
-						memcpy(imgs + (size_t)count * img, cur, sizeof(float) * img);
-						tc[count] = c;
-						tk[count] = (int)k;
-						count++;
-					}
-					got = 1;
-				}
-			}
-			if (rc)
-				break;
-			if (count == nb || (c == d->L->nclips && count)) {
-				int want = 0;
-				for (int i = 0; i < count && examples; i++)
-					want |= is_example(d, tc[i], tk[i]);
-				lmd_err e = lmd_engine_score(ce->engine, p, count, H, W, imgs, cond, scores,
-				                             want ? maps : NULL, want ? recon : NULL);
-				if (e) {
-					fprintf(stderr, "\nlmdd eval: scoring: %s\n", lmd_errmsg());
-					rc = cli_exit_code(e);
-					break;
-				}
-				for (int i = 0; i < count; i++) {
-					int lab = d->L->label[tc[i]][tk[i]];
-					if (eval_samples_add(out, scores[i], lab, tc[i], tk[i])) {
-						rc = EX_OSERR;
-						break;
-					}
-					if (want && is_example(d, tc[i], tk[i]))
-						dump_example(R, tc[i], tk[i], lab, scores[i], imgs + img * i, recon + img * i,
-						             maps + hw * i);
-				}
-				eval_progress_add(pg, (size_t)count);
-				count = 0;
-			}
-			if (!got)
-				break;
-		}
-		lmd_media_close(&m);
-	}
-out:
-	free(imgs);
-	free(cur);
-	free(cond);
-	history_destroy(&hist);
-	free(scores);
-	free(maps);
-	free(recon);
-	free(tc);
-	free(tk);
-	return rc;
-}
-
 static int dataset_score(eval_run *R, const dataset *d, const lmd_params *p, eval_samples *out, int examples,
                          eval_progress *pg)
 {
 	if (!d->video)
 		return score_images(R, d, p, out, examples, pg);
 	int64_t decoded[EVAL_MAX_CLIPS] = { 0 };
-	int rc;
-	if (d->full) {
-		cli_engine_opts o = R->o;
-		o.p = *p;
-		vid_ctx v = { R, d, out, pg, examples, 0, decoded };
-		rc = cli_score_inputs(&o, &R->ce, d->paths, d->L->nclips, examples, vid_frame, &v);
-		if (!rc)
-			rc = v.err;
-	} else {
-		rc = score_video_subset(R, d, p, out, examples, pg, decoded);
-	}
+	cli_engine_opts o = R->o;
+	o.p = *p;
+	vid_ctx v = { R, d, out, pg, examples, 0, decoded };
+	int rc = cli_score_inputs(&o, &R->ce, d->paths, d->L->nclips, examples, vid_select, vid_frame, &v);
+	if (!rc)
+		rc = v.err;
 	for (int c = 0; c < d->L->nclips && !rc; c++)
 		if (decoded[c] != d->L->frames[c])
 			fprintf(stderr, "\nlmdd eval: warning: %s: %lld frames decoded, %d labelled\n", d->paths[c],

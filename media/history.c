@@ -61,6 +61,11 @@ void history_reset(history *h)
 	h->slot = -1;
 }
 
+const float *history_newest(const history *h)
+{
+	return h->count ? h->buf + (size_t)AT(h, h->count - 1) * h->n : NULL;
+}
+
 int history_count(const history *h)
 {
 	return h->count;
@@ -117,16 +122,7 @@ void history_push(history *h, int64_t pts_us)
 	assert(h->slot >= 0);
 	int s = h->slot;
 	h->slot = -1;
-	if (h->count > 0) {
-		int64_t last = h->pts[AT(h, h->count - 1)];
-		if (pts_us < last || pts_us - last > HISTORY_GAP_US) {
-			/* a cut: keep only the new frame */
-			h->pts[s] = pts_us;
-			h->start = s;
-			h->count = 1;
-			return;
-		}
-	}
+	assert(h->count == 0 || pts_us > h->pts[AT(h, h->count - 1)]);
 	h->pts[s] = pts_us;
 	if (h->count < h->cap)
 		h->count++;

@@ -15,9 +15,9 @@
  * existed.
  *
  * The ring grows (up to HISTORY_MAX frames) while its oldest frame is still
- * needed, so it holds K * interval seconds of any source rate. Time that
- * goes backwards or jumps by more than HISTORY_GAP_US (a loop, a seek, a
- * reconnect) empties it: history from before a cut would be another scene.
+ * needed, so it holds K * interval seconds of any source rate. Times must
+ * increase: what a time stamp means, and where a cut empties the ring, is
+ * the one rule of feed.h, which every frame loop reads frames through.
  */
 #ifndef LMDD_HISTORY_H
 #define LMDD_HISTORY_H
@@ -25,7 +25,6 @@
 #include <stdint.h>
 
 #define HISTORY_MAX 256
-#define HISTORY_GAP_US 5000000
 
 typedef struct history history;
 
@@ -35,11 +34,14 @@ history *history_new(int k, double interval_s, size_t n);
 void history_destroy(history **h);
 void history_reset(history *h);
 
-/* The buffer for the next frame (n floats), then commit it with its time.
- * NULL only when out of memory while growing (the ring is unchanged). */
+/* The buffer for the next frame (n floats), then commit it with its time,
+ * which must be after the newest frame's. NULL only when out of memory
+ * while growing (the ring is unchanged). */
 float *history_next(history *h);
 void history_push(history *h, int64_t pts_us);
 
+/* The newest frame (n floats), NULL if none is held. */
+const float *history_newest(const history *h);
 /* Frames held, including the newest. */
 int history_count(const history *h);
 /* 1 when a frame is held within half a source step of the oldest time the
