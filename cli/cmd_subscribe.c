@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +25,7 @@
 #include "cli.h"
 #include "curve.h"
 
-static volatile sig_atomic_t quit;
+static atomic_int quit;   /* lock-free: set by the handler, on whichever thread (libzmq has its own) */
 
 static void on_signal(int sig)
 {

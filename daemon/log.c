@@ -6,6 +6,7 @@
  * interleave.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,7 +18,7 @@
 
 #include "log.h"
 
-static volatile int level = LOG_INFO;
+static atomic_int level = LOG_INFO;   /* set by the main thread, read by all */
 
 int log_level_parse(const char *s)
 {

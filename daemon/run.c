@@ -16,10 +16,14 @@
  *    69 EX_UNAVAILABLE when the device or a socket is not available (worth a
  *    restart); 0 after a clean SIGTERM/SIGINT shutdown.
  *  - SIGHUP re-reads the file. A bad new file is logged and ignored (the
- *    daemon keeps running on the old one). Streams that are new or changed
- *    restart, removed ones stop, unchanged ones are not touched; sampler
- *    and event settings apply at once; model, backend, device, publish and
- *    CURVE server settings need a restart (logged).
+ *    daemon keeps running on the old one), and so is one with another
+ *    model (path, or the file's CRC-32): its calibration and settings
+ *    belong to weights the engine does not hold. Streams that are new or
+ *    changed restart, removed ones stop, unchanged ones are not touched;
+ *    sampler, calibration and event settings apply at once; backend,
+ *    device, publish and CURVE server settings need a restart (logged).
+ *    The scheduler never holds its stream table across an engine call, so
+ *    a reload during a long batch is done at once (daemon/sched.c).
  *  - Shutdown order: scheduler first (finishes its batch, sends "end" for
  *    every open event), then the decode threads, then the publisher, which
  *    sends what is queued and lingers for subscribers.
@@ -31,6 +35,7 @@
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,11 +76,12 @@ typedef struct {
 	int64_t start_mono, start_wall;
 	char backend[16];
 	int exit_at_end;
+	char model_crc[9];       /* CRC-32 of the model file the engine was built from */
 	int64_t p_scored, p_time;
 } run_state;
 
 static int sig_pipe[2] = { -1, -1 };
-static volatile sig_atomic_t got_term, got_int, got_hup;
+static atomic_int got_term, got_int, got_hup;  /* lock-free: fine in a handler on any thread */
 
 static void on_signal(int sig)
 {
@@ -163,7 +169,6 @@ static stream *start_stream(run_state *r, const cfg_stream *cs)
 	if (stream_start(st) < 0) {
 		log_err("stream %s: cannot start its thread", cs->name);
 		sched_remove(r->sch, st, "stream_lost");
-		stream_destroy(&st);
 		return NULL;
 	}
 	char u[512];
@@ -363,10 +368,27 @@ static void reload(run_state *r)
 	}
 	free(errors);
 	lmdd_config *oc = r->cfg;
-	/* what cannot change without a restart */
-	if (!streq(oc->model, nc->model) || oc->backend != nc->backend || oc->device != nc->device ||
-	    strcmp(oc->device_name, nc->device_name))
-		log_warn("reload: model/backend/device changes need a restart; keeping %s on %s",
+	/* A new model (another path, or the file rewritten) comes with its own
+	 * calibration, sampler settings and frame size, and the engine holds
+	 * the old one: taking the new config but not its model would score
+	 * with the old weights against the new thresholds. Refused whole. */
+	char crc[9] = "";
+	int moved = !streq(oc->model, nc->model);
+	if (moved || calib_file_crc32(nc->model, crc) || strcmp(crc, r->model_crc)) {
+		if (moved)
+			log_err("reload refused: model changed from %s to %s; a new model needs a restart "
+			        "(systemctl restart lmdd); still running on the previous configuration", oc->model, nc->model);
+		else
+			log_err("reload refused: the model file %s changed since it was loaded (CRC-32 %s, now %s); a new "
+			        "model needs a restart (systemctl restart lmdd); still running on the previous configuration",
+			        nc->model, r->model_crc, crc[0] ? crc : "unreadable");
+		config_destroy(&nc);
+		notify_ready("reload refused: the model changed; restart to use it");
+		return;
+	}
+	/* what cannot change without a restart, and is kept as it was */
+	if (oc->backend != nc->backend || oc->device != nc->device || strcmp(oc->device_name, nc->device_name))
+		log_warn("reload: backend/device changes need a restart; keeping %s on %s",
 		         lmd_model_get_info(r->v.model)->name, lmd_engine_device(r->engine));
 	int pub_same = oc->n_publish == nc->n_publish && oc->sndhwm == nc->sndhwm &&
 	               oc->curve == nc->curve && streq(oc->curve_secret_file, nc->curve_secret_file);
@@ -401,7 +423,6 @@ static void reload(run_state *r)
 		}
 		log_info("stream %s: %s", stream_name(st), ncs ? "changed, restarting" : "removed");
 		sched_remove(r->sch, st, "reconfigured");
-		stream_destroy(&st);
 		memmove(&r->rs[i], &r->rs[i + 1], sizeof *r->rs * (r->n - i - 1));
 		r->n--;
 		stopped++;
@@ -416,10 +437,8 @@ static void reload(run_state *r)
 		stream *st = start_stream(r, &nc->streams[i]);
 		if (st && add_run_stream(r, st) == 0)
 			started++;
-		else if (st) {
+		else if (st)
 			sched_remove(r->sch, st, "reconfigured");
-			stream_destroy(&st);
-		}
 	}
 	/* keep the new config; the old one's strings are no longer used
 	 * (streams copy their section, the publisher its options at start) */
@@ -502,6 +521,11 @@ int cmd_run(int argc, char **argv)
 	}
 	free(errors);
 	errors = NULL;
+	if (calib_file_crc32(r.cfg->model, r.model_crc)) {
+		log_err("%s: cannot read the model file again", r.cfg->model);
+		rc = EX_CONFIG;
+		goto out;
+	}
 	const lmd_model_info *mi = lmd_model_get_info(r.v.model);
 	log_info("model %s: %dx%d, %d channel%s, %d condition frame%s, %lld parameters", mi->name,
 	         mi->frame_width, mi->frame_height, mi->channels, mi->channels == 1 ? "" : "s",
@@ -568,10 +592,8 @@ int cmd_run(int argc, char **argv)
 	r.p_time = r.start_mono;
 	for (int i = 0; i < r.cfg->n_streams; i++) {
 		stream *st = start_stream(&r, &r.cfg->streams[i]);
-		if (st && add_run_stream(&r, st) < 0) {
+		if (st && add_run_stream(&r, st) < 0)
 			sched_remove(r.sch, st, "shutdown");
-			stream_destroy(&st);
-		}
 	}
 	char ready[256];
 	snprintf(ready, sizeof ready, "%d stream%s, model %s, %s on %s", r.n, r.n == 1 ? "" : "s",

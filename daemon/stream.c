@@ -40,6 +40,7 @@
 #include "log.h"
 #include "media.h"
 #include "stream.h"
+#include "worker.h"
 
 #define NSLOTS 3
 
@@ -50,9 +51,7 @@ struct stream {
 	int backpressure;        /* file with realtime = off: wait, never drop */
 	size_t frame_floats;
 
-	pthread_t thread;
-	int started;
-	atomic_int stop;
+	worker w;                /* the decode thread; w.stop also aborts FFmpeg's I/O */
 	pthread_mutex_t lock;
 	pthread_cond_t wake;     /* stop requested, or the mailbox was emptied */
 
@@ -150,7 +149,7 @@ static void put_free_locked(stream *s, stream_frame *f)
 static void post(stream *s, stream_frame *f)
 {
 	pthread_mutex_lock(&s->lock);
-	while (s->backpressure && s->mailbox && !s->stop)
+	while (s->backpressure && s->mailbox && !worker_stopping(&s->w))
 		pthread_cond_wait(&s->wake, &s->lock);
 	if (s->mailbox) {
 		s->st.dropped++;
@@ -209,10 +208,10 @@ static int sleep_until(stream *s, int64_t deadline_us)
 {
 	struct timespec ts = { .tv_sec = deadline_us / 1000000, .tv_nsec = (deadline_us % 1000000) * 1000 };
 	pthread_mutex_lock(&s->lock);
-	while (!s->stop && mono_us() < deadline_us)
+	while (!worker_stopping(&s->w) && mono_us() < deadline_us)
 		if (pthread_cond_timedwait(&s->wake, &s->lock, &ts) == ETIMEDOUT)
 			break;
-	int stopped = s->stop;
+	int stopped = worker_stopping(&s->w);
 	pthread_mutex_unlock(&s->lock);
 	return stopped;
 }
@@ -240,7 +239,7 @@ static int run_connection(stream *s, int64_t *frame_no, int *got_frame, int64_t 
 	feed_opts o = {
 		.width = s->env.width, .height = s->env.height, .channels = s->env.channels,
 		.cond_frames = s->env.cond_frames, .cond_interval = s->env.cond_interval,
-		.timeout_ms = s->cfg.timeout_ms, .stop = &s->stop, .hwaccel = s->cfg.hwaccel,
+		.timeout_ms = s->cfg.timeout_ms, .stop = &s->w.stop, .hwaccel = s->cfg.hwaccel,
 	};
 	feed *fd = NULL;
 	*got_frame = 0;
@@ -248,7 +247,7 @@ static int run_connection(stream *s, int64_t *frame_no, int *got_frame, int64_t 
 		char msg[600];
 		snprintf(msg, sizeof msg, "%s", media_errmsg());
 		record_error(s, msg);
-		if (s->stop)
+		if (worker_stopping(&s->w))
 			return 0;
 		pthread_mutex_lock(&s->lock);
 		s->st.connect_failures++;
@@ -287,7 +286,7 @@ static int run_connection(stream *s, int64_t *frame_no, int *got_frame, int64_t 
 			continue;
 		}
 		if (e != MEDIA_OK) {
-			if (s->stop) {
+			if (worker_stopping(&s->w)) {
 				rc = 0;
 			} else if (e == MEDIA_END && !s->live) {
 				rc = s->cfg.loop ? 2 : 1;
@@ -388,10 +387,10 @@ static void *thread_main(void *arg)
 	int64_t frame_no = 0, lost_at = 0;
 	char url_r[512];
 	lmd_media_redact_url(s->cfg.url, url_r, sizeof url_r);
-	while (!s->stop) {
+	while (!worker_stopping(&s->w)) {
 		int got = 0;
 		int rc = run_connection(s, &frame_no, &got, &lost_at);
-		if (rc == 0 || s->stop)
+		if (rc == 0 || worker_stopping(&s->w))
 			break;
 		if (rc == 1) {
 			set_state(s, STREAM_ENDED);
@@ -436,25 +435,23 @@ static void *thread_main(void *arg)
 
 int stream_start(stream *s)
 {
-	if (s->started)
-		return 0;
-	s->stop = 0;
-	if (pthread_create(&s->thread, NULL, thread_main, s) != 0)
-		return -1;
-	s->started = 1;
-	return 0;
+	return worker_start(&s->w, thread_main, s);
+}
+
+/* worker_stop's wake: the backoff, pacing and backpressure waits */
+static void wake_thread(void *arg)
+{
+	stream *s = arg;
+	pthread_mutex_lock(&s->lock);
+	pthread_cond_broadcast(&s->wake);
+	pthread_mutex_unlock(&s->lock);
 }
 
 void stream_stop(stream *s)
 {
-	if (!s || !s->started)
+	if (!s || !s->w.running)
 		return;
-	pthread_mutex_lock(&s->lock);
-	s->stop = 1;
-	pthread_cond_broadcast(&s->wake);
-	pthread_mutex_unlock(&s->lock);
-	pthread_join(s->thread, NULL);
-	s->started = 0;
+	worker_stop(&s->w, wake_thread, s);
 	pthread_mutex_lock(&s->lock);
 	if (s->st.state != STREAM_ENDED)
 		s->st.state = STREAM_STOPPED;
