@@ -100,7 +100,7 @@ fi
 
 # ---- eval_video_paths
 if ! command -v ffmpeg >/dev/null; then
-	echo "SKIP eval_video_paths (no ffmpeg CLI to make test clips)"
+	echo "SKIP eval_video_paths: no ffmpeg CLI to make test clips"
 else
 	d="$T/ped2"
 	mkdir -p "$d/test"
