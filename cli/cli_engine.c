@@ -4,6 +4,7 @@
  * eval` (cli_engine.h); the frames come from media/feed.h, as the daemon's.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,30 +70,26 @@ int cli_engine_every(cli_engine_opts *o, const char *cmd, const char *val)
 	return 0;
 }
 
-int cli_engine_arg(cli_engine_opts *o, int argc, char **argv, int *i)
+static const char *const engine_keys[] = { "model", "backend", "device", "steps", "reps", "t0", "eta",
+                                           "mask", "jump", "resample", "distance", "pool", "agg", "seed",
+                                           "size", "batch", NULL };
+
+struct option *cli_longopts(const struct option *own, struct option *out, size_t max)
 {
-	const char *a = argv[*i];
-	if (strncmp(a, "--", 2))
+	size_t n = 0;
+	for (int k = 0; engine_keys[k] && n + 1 < max; k++)
+		out[n++] = (struct option){ engine_keys[k], required_argument, NULL, CLI_ENGINE_OPT + k };
+	for (; own && own->name && n + 1 < max; own++)
+		out[n++] = *own;
+	out[n] = (struct option){ 0 };
+	return out;
+}
+
+int cli_engine_opt(cli_engine_opts *o, int c, const char *val)
+{
+	if (c < CLI_ENGINE_OPT || c >= CLI_ENGINE_OPT + (int)(sizeof engine_keys / sizeof *engine_keys) - 1)
 		return 0;
-	static const char *const keys[] = { "model", "backend", "device", "steps", "reps", "t0", "eta",
-	                                    "mask", "jump", "resample", "distance", "pool", "agg", "seed",
-	                                    "size", "batch" };
-	const char *name = a + 2, *eq = strchr(name, '=');
-	size_t nl = eq ? (size_t)(eq - name) : strlen(name);
-	const char *key = NULL;
-	for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
-		if (strlen(keys[k]) == nl && !strncmp(keys[k], name, nl))
-			key = keys[k];
-	if (!key)
-		return 0;
-	const char *val = eq ? eq + 1 : NULL;
-	if (!val) {
-		if (*i + 1 >= argc) {
-			fprintf(stderr, "lmdd: option --%s needs a value\n", key);
-			return -1;
-		}
-		val = argv[++*i];
-	}
+	const char *key = engine_keys[c - CLI_ENGINE_OPT];
 	if (!strcmp(key, "model")) {
 		o->model = val;
 	} else if (!strcmp(key, "backend")) {

@@ -9,6 +9,7 @@
  */
 #ifndef LMD_CLI_ENGINE_H
 #define LMD_CLI_ENGINE_H
+#include <stddef.h>
 #include <stdint.h>
 #include "lmd.h"
 
@@ -35,10 +36,18 @@ typedef struct {
 
 void cli_engine_defaults(cli_engine_opts *o);
 /*
- * If argv[*i] is an engine option, consume it (and its value) and return 1;
- * 0 if it is not one; -1 after printing an error.
+ * Command lines are read with getopt_long. The engine options are entries
+ * CLI_ENGINE_OPT... of the table cli_longopts() makes from them and a
+ * command's own (own ends with a zero entry; out has room for max,
+ * CLI_LONGOPTS_MAX is plenty). For each getopt_long result c,
+ * cli_engine_opt() applies an engine option's value: 1, or -1 after
+ * printing what is wrong with it; 0 when c is not an engine option.
  */
-int cli_engine_arg(cli_engine_opts *o, int argc, char **argv, int *i);
+#define CLI_ENGINE_OPT 0x1000
+#define CLI_LONGOPTS_MAX 64
+struct option;
+struct option *cli_longopts(const struct option *own, struct option *out, size_t max);
+int cli_engine_opt(cli_engine_opts *o, int c, const char *val);
 extern const char cli_engine_help[];
 /* --every N (score, calibrate): set o->every from val, or print an error
  * naming cmd and return -1. */

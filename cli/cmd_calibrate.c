@@ -26,6 +26,7 @@
  * itself repeated scores near zero and would pull the threshold down. Such a model needs
  * videos (or sequences), not single images.
  */
+#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,21 +94,34 @@ static double quantile(const float *v, size_t n, double q)
 
 int cmd_calibrate(int argc, char **argv)
 {
+	static const struct option own[] = {
+		{ "out", required_argument, NULL, 'o' },
+		{ "fpr", required_argument, NULL, 'f' },
+		{ "every", required_argument, NULL, 'e' },
+		{ "region-blur", required_argument, NULL, 'b' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct option opts[CLI_LONGOPTS_MAX];
 	cli_engine_opts o;
 	const char *out = NULL;
 	double fpr = 0.005;
 	long blur = 2;
-	char **inputs = argv + 1;
-	int n = 0;
+	int r;
+	char *e;
 	cli_engine_defaults(&o);
 	o.skip_context = 1;
-	for (int i = 1; i < argc; i++) {
-		int r = cli_engine_arg(&o, argc, argv, &i);
-		if (r < 0)
+	cli_longopts(own, opts, CLI_LONGOPTS_MAX);
+	argv[0] = "lmdd calibrate";   /* getopt's messages */
+	optind = 1;
+	while ((r = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		int k = cli_engine_opt(&o, r, optarg);
+		if (k < 0)
 			return EX_USAGE;
-		if (r)
+		if (k)
 			continue;
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+		switch (r) {
+		case 'h':
 			printf("usage: lmdd calibrate --model FILE [--out FILE] [--fpr F] [--every N] INPUT...\n\n%s"
 			       "  --out FILE            sidecar to write (default MODEL.calib.json)\n"
 			       "  --fpr F               false-alarm rate on normal frames (default 0.005)\n"
@@ -115,33 +129,34 @@ int cmd_calibrate(int argc, char **argv)
 			       "  --region-blur R       box-blur radius of the region threshold (default 2, as the daemon)\n",
 			       cli_engine_help);
 			return 0;
-		}
-		if (!strcmp(argv[i], "--out") && i + 1 < argc) {
-			out = argv[++i];
-		} else if (!strcmp(argv[i], "--fpr") && i + 1 < argc) {
-			char *e;
-			fpr = strtod(argv[++i], &e);
+		case 'o':
+			out = optarg;
+			break;
+		case 'f':
+			fpr = strtod(optarg, &e);
 			if (*e || !(fpr > 0 && fpr < 1)) {
-				fprintf(stderr, "lmdd calibrate: --fpr '%s': expected a number in (0, 1)\n", argv[i]);
+				fprintf(stderr, "lmdd calibrate: --fpr '%s': expected a number in (0, 1)\n", optarg);
 				return EX_USAGE;
 			}
-		} else if (!strcmp(argv[i], "--every") && i + 1 < argc) {
-			if (cli_engine_every(&o, "calibrate", argv[++i]))
+			break;
+		case 'e':
+			if (cli_engine_every(&o, "calibrate", optarg))
 				return EX_USAGE;
-		} else if (!strcmp(argv[i], "--region-blur") && i + 1 < argc) {
-			char *e;
-			blur = strtol(argv[++i], &e, 10);
-			if (*e || blur < 0 || blur > 32) {
-				fprintf(stderr, "lmdd calibrate: --region-blur '%s': expected an integer in [0, 32]\n", argv[i]);
+			break;
+		case 'b':
+			blur = strtol(optarg, &e, 10);
+			if (*e || e == optarg || blur < 0 || blur > 32) {
+				fprintf(stderr, "lmdd calibrate: --region-blur '%s': expected an integer in [0, 32]\n", optarg);
 				return EX_USAGE;
 			}
-		} else if (!strncmp(argv[i], "--", 2)) {
-			fprintf(stderr, "lmdd calibrate: unknown option '%s'\n", argv[i]);
+			break;
+		default:
+			fprintf(stderr, "(see lmdd calibrate --help)\n");
 			return EX_USAGE;
-		} else {
-			inputs[n++] = argv[i];
 		}
 	}
+	char **inputs = argv + optind;
+	int n = argc - optind;
 	if (!n) {
 		fprintf(stderr, "lmdd calibrate: no inputs: give held-out normal footage\n");
 		return EX_USAGE;

@@ -5,6 +5,7 @@
  * anything. Prints one "FILE:LINE: message" per problem on stderr and exits
  * 78 (EX_CONFIG), or prints a summary and exits 0.
  */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,21 +18,32 @@
 
 int cmd_check_config(int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
 	const char *path = NULL;
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+	int r;
+	argv[0] = "lmdd check-config";   /* getopt's messages */
+	optind = 1;
+	while ((r = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		if (r == 'c') {
+			path = optarg;
+		} else if (r == 'h') {
 			printf("usage: lmdd check-config FILE\n"
 			       "Validates FILE as `lmdd run` would; exit 0 if good, 78 with FILE:LINE messages if not.\n");
 			return 0;
-		}
-		if ((!strcmp(argv[i], "--config") || !strcmp(argv[i], "-c")) && i + 1 < argc)
-			path = argv[++i];
-		else if (argv[i][0] != '-' && !path)
-			path = argv[i];
-		else {
+		} else {
 			fprintf(stderr, "usage: lmdd check-config FILE\n");
 			return EX_USAGE;
 		}
+	}
+	if (!path && optind < argc)
+		path = argv[optind++];
+	if (optind < argc) {
+		fprintf(stderr, "usage: lmdd check-config FILE\n");
+		return EX_USAGE;
 	}
 	if (!path)
 		path = "/etc/lmdd/lmdd.conf";

@@ -10,6 +10,7 @@
  * file) is reported with the reason, as the daemon would refuse it; info
  * still exits 0, because it describes and does not judge.
  */
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <sysexits.h>
@@ -45,20 +46,29 @@ static void calib_lines(const char *model)
 
 int cmd_info(int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "model", required_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
 	const char *path = NULL;
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--model") && i + 1 < argc)
-			path = argv[++i];
-		else if (!strncmp(argv[i], "--model=", 8))
-			path = argv[i] + 8;
-		else if (argv[i][0] != '-' && !path)
-			path = argv[i];
-		else {
+	int r;
+	argv[0] = "lmdd info";   /* getopt's messages */
+	optind = 1;
+	while ((r = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (r == 'm') {
+			path = optarg;
+		} else if (r == 'h') {
+			printf("usage: lmdd info --model FILE\nDescribes the model, its calibration sidecar and sampler settings.\n");
+			return 0;
+		} else {
 			fprintf(stderr, "usage: lmdd info --model FILE\n");
 			return EX_USAGE;
 		}
 	}
-	if (!path) {
+	if (!path && optind < argc)   /* `lmdd info FILE` */
+		path = argv[optind++];
+	if (!path || optind < argc) {
 		fprintf(stderr, "usage: lmdd info --model FILE\n");
 		return EX_USAGE;
 	}

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -18,22 +19,29 @@
 
 int cmd_keygen(int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "force", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
 	const char *path = NULL;
-	int force = 0;
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--force"))
+	int force = 0, r;
+	argv[0] = "lmdd keygen";   /* getopt's messages */
+	optind = 1;
+	while ((r = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (r == 'f') {
 			force = 1;
-		else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+		} else if (r == 'h') {
 			printf("usage: lmdd keygen [--force] SECRET_KEY_FILE\n"
 			       "Writes a new CURVE secret key (mode 0600) and prints its public key.\n");
 			return 0;
-		} else if (argv[i][0] != '-' && !path)
-			path = argv[i];
-		else {
+		} else {
 			fprintf(stderr, "usage: lmdd keygen [--force] SECRET_KEY_FILE\n");
 			return EX_USAGE;
 		}
 	}
+	if (optind + 1 == argc)
+		path = argv[optind];
 	if (!path) {
 		fprintf(stderr, "usage: lmdd keygen [--force] SECRET_KEY_FILE\n");
 		return EX_USAGE;

@@ -16,6 +16,7 @@
  * paying the engine again (research/ped2_pooling.py).
  */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <sysexits.h>
@@ -66,49 +67,56 @@ static int emit(void *vctx, const char *input, int64_t frame, float score,
 
 int cmd_score(int argc, char **argv)
 {
+	static const struct option own[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "every", required_argument, NULL, 'e' },
+		{ "maps", required_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct option opts[CLI_LONGOPTS_MAX];
 	cli_engine_opts o;
 	score_ctx c = { 0 };
-	char **inputs = argv + 1;
-	int n = 0;
+	int r;
 	cli_engine_defaults(&o);
-	for (int i = 1; i < argc; i++) {
-		int r = cli_engine_arg(&o, argc, argv, &i);
-		if (r < 0)
+	cli_longopts(own, opts, CLI_LONGOPTS_MAX);
+	argv[0] = "lmdd score";   /* getopt's messages */
+	optind = 1;
+	while ((r = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		int e = cli_engine_opt(&o, r, optarg);
+		if (e < 0)
 			return EX_USAGE;
-		if (r)
+		if (e)
 			continue;
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+		switch (r) {
+		case 'h':
 			printf("usage: lmdd score --model FILE [options] INPUT...\n\n%s"
 			       "  --format F            plain (default), csv or json (one object per line)\n"
 			       "  --every N             score every N-th frame of each input (default 1)\n"
 			       "  --maps FILE           also write each scored frame's distance map (raw float32)\n",
 			       cli_engine_help);
 			return 0;
-		}
-		if (!strcmp(argv[i], "--format") && i + 1 < argc) {
-			const char *f = argv[++i];
-			c.format = !strcmp(f, "plain") ? 0 : !strcmp(f, "csv") ? 1 : !strcmp(f, "json") ? 2 : -1;
+		case 'f':
+			c.format = !strcmp(optarg, "plain") ? 0 : !strcmp(optarg, "csv") ? 1 : !strcmp(optarg, "json") ? 2 : -1;
 			if (c.format < 0) {
-				fprintf(stderr, "lmdd score: --format '%s': expected plain, csv or json\n", f);
+				fprintf(stderr, "lmdd score: --format '%s': expected plain, csv or json\n", optarg);
 				return EX_USAGE;
 			}
-			continue;
-		}
-		if (!strcmp(argv[i], "--every") && i + 1 < argc) {
-			if (cli_engine_every(&o, "score", argv[++i]))
+			break;
+		case 'e':
+			if (cli_engine_every(&o, "score", optarg))
 				return EX_USAGE;
-			continue;
-		}
-		if (!strcmp(argv[i], "--maps") && i + 1 < argc) {
-			c.maps_path = argv[++i];
-			continue;
-		}
-		if (!strncmp(argv[i], "--", 2)) {
-			fprintf(stderr, "lmdd score: unknown option '%s' (see lmdd score --help)\n", argv[i]);
+			break;
+		case 'm':
+			c.maps_path = optarg;
+			break;
+		default:
+			fprintf(stderr, "(see lmdd score --help)\n");
 			return EX_USAGE;
 		}
-		inputs[n++] = argv[i]; /* compact the inputs in place */
 	}
+	char **inputs = argv + optind;
+	int n = argc - optind;
 	if (!n) {
 		fprintf(stderr, "lmdd score: no inputs (see lmdd score --help)\n");
 		return EX_USAGE;

@@ -94,6 +94,7 @@ int cmd_subscribe(int argc, char **argv)
 	long count = -1;
 	double timeout = -1;
 	char *end;
+	argv[0] = "lmdd subscribe";   /* getopt's messages */
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "e:t:sk:f:d:n:T:h", opts, NULL)) != -1) {
 		switch (c) {

@@ -473,6 +473,7 @@ int cmd_run(int argc, char **argv)
 	const char *path = "/etc/lmdd/lmdd.conf";
 	int level_override = -1, c;
 	run_state r = { 0 };
+	argv[0] = "lmdd run";   /* getopt's messages */
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "c:l:eh", opts, NULL)) != -1) {
 		switch (c) {

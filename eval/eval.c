@@ -44,6 +44,7 @@
  *    runs' scores CSVs (daemon/eval_compare.h).
  */
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1340,6 +1341,29 @@ static int parse_long(const char *opt, const char *s, long lo, long hi, long *ou
 	return 0;
 }
 
+/* "--suite a,b": want[s] = 1 for each named suite ("all": every one). */
+static int parse_suites(const char *v, int want[NSUITES])
+{
+	memset(want, 0, sizeof(int) * NSUITES);
+	for (const char *p = v; *p;) {
+		size_t l = strcspn(p, ",");
+		int ok = 0;
+		if (l == 3 && !strncmp(p, "all", 3))
+			want[0] = want[1] = want[2] = ok = 1;
+		for (int s = 0; s < NSUITES; s++)
+			if (strlen(suite_names[s]) == l && !strncmp(p, suite_names[s], l))
+				want[s] = ok = 1;
+		if (!ok) {
+			fprintf(stderr, "lmdd eval: --suite '%s': expected fmnist-mnist, mnist-fmnist, ped2 or all\n", v);
+			return -1;
+		}
+		p += l;
+		if (*p)
+			p++;
+	}
+	return 0;
+}
+
 static const char eval_help[] =
 	"usage: lmdd eval [--suite S] [--limit N] [--out DIR] [--sweep] [engine options]\n\n"
 	"Detection quality of the engine on Fashion-MNIST/MNIST and UCSD Ped2 (docs/evaluation.md).\n"
@@ -1403,123 +1427,125 @@ static int cmd_eval(int argc, char **argv)
 	for (int i = 1; i < argc && cl < sizeof cfg.cmdline; i++)
 		cl += (size_t)snprintf(cfg.cmdline + cl, sizeof cfg.cmdline - cl, " %s", argv[i]);
 
-	for (int i = 1; i < argc; i++) {
-		int r = cli_engine_arg(&cfg.o, argc, argv, &i);
+	enum { O_SUITE = 1, O_LIMIT, O_STRIDE, O_OUT, O_SWEEP, O_SWEEP_ONLY, O_SWEEP_LIMIT, O_SWEEP_FRAMES,
+	       O_SWEEP_FACTORS, O_BOOTSTRAP, O_BOOT_SEED, O_EXAMPLES, O_FM_MODEL, O_MF_MODEL, O_PED2_MODEL,
+	       O_FM_DATA, O_MF_DATA, O_PED2_DATA, O_NO_PLOTS, O_REPORT_ONLY, O_COMPARE, O_PLOT_SCRIPT, O_PYTHON };
+	static const struct option own[] = {
+		{ "suite", required_argument, NULL, O_SUITE },
+		{ "limit", required_argument, NULL, O_LIMIT },
+		{ "stride", required_argument, NULL, O_STRIDE },
+		{ "out", required_argument, NULL, O_OUT },
+		{ "sweep", no_argument, NULL, O_SWEEP },
+		{ "sweep-only", no_argument, NULL, O_SWEEP_ONLY },
+		{ "sweep-limit", required_argument, NULL, O_SWEEP_LIMIT },
+		{ "sweep-frames", required_argument, NULL, O_SWEEP_FRAMES },
+		{ "sweep-factors", required_argument, NULL, O_SWEEP_FACTORS },
+		{ "bootstrap", required_argument, NULL, O_BOOTSTRAP },
+		{ "boot-seed", required_argument, NULL, O_BOOT_SEED },
+		{ "examples", required_argument, NULL, O_EXAMPLES },
+		{ "fmnist-model", required_argument, NULL, O_FM_MODEL },
+		{ "mnist-model", required_argument, NULL, O_MF_MODEL },
+		{ "ped2-model", required_argument, NULL, O_PED2_MODEL },
+		{ "fmnist-data", required_argument, NULL, O_FM_DATA },
+		{ "mnist-data", required_argument, NULL, O_MF_DATA },
+		{ "ped2-data", required_argument, NULL, O_PED2_DATA },
+		{ "no-plots", no_argument, NULL, O_NO_PLOTS },
+		{ "report-only", no_argument, NULL, O_REPORT_ONLY },
+		{ "compare", required_argument, NULL, O_COMPARE },
+		{ "plot-script", required_argument, NULL, O_PLOT_SCRIPT },
+		{ "python", required_argument, NULL, O_PYTHON },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct option opts[CLI_LONGOPTS_MAX];
+	cli_longopts(own, opts, CLI_LONGOPTS_MAX);
+	argv[0] = "lmdd eval";   /* getopt's messages */
+	optind = 1;
+	int c;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		int r = cli_engine_opt(&cfg.o, c, optarg);
 		if (r < 0)
 			return EX_USAGE;
 		if (r)
 			continue;
-		const char *a = argv[i];
-		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		const char *v = optarg;
 		long n;
-		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+		switch (c) {
+		case 'h':
 			printf("%s%s", eval_help, cli_engine_help);
 			return 0;
-		}
-		if (!strcmp(a, "--sweep")) {
-			cfg.sweep = 1;
-			continue;
-		}
-		if (!strcmp(a, "--sweep-only")) {
-			cfg.sweep = cfg.sweep_only = 1;
-			continue;
-		}
-		if (!strcmp(a, "--no-plots")) {
-			cfg.plots = 0;
-			continue;
-		}
-		if (!strcmp(a, "--compare")) {
-			if (!v || !*v) {
+		case O_SWEEP: cfg.sweep = 1; break;
+		case O_SWEEP_ONLY: cfg.sweep = cfg.sweep_only = 1; break;
+		case O_NO_PLOTS: cfg.plots = 0; break;
+		case O_REPORT_ONLY: cfg.report_only = 1; break;
+		case O_COMPARE:
+			if (!*v) {
 				fprintf(stderr, "lmdd eval: --compare: expected a results folder\n");
 				return EX_USAGE;
 			}
 			compare = v;
-			i++;
-			continue;
-		}
-		if (!strcmp(a, "--report-only")) {
-			cfg.report_only = 1;
-			continue;
-		}
-		if (!strncmp(a, "--", 2) && !v) {
-			fprintf(stderr, "lmdd eval: unknown option or missing value: '%s'\n", a);
-			return EX_USAGE;
-		}
-		if (!strcmp(a, "--suite")) {
-			memset(want, 0, sizeof want);
-			const char *p = v;
-			while (*p) {
-				size_t l = strcspn(p, ",");
-				int ok = 0;
-				if (l == 3 && !strncmp(p, "all", 3)) {
-					want[0] = want[1] = want[2] = ok = 1;
-				}
-				for (int s = 0; s < NSUITES; s++)
-					if (strlen(suite_names[s]) == l && !strncmp(p, suite_names[s], l))
-						want[s] = ok = 1;
-				if (!ok) {
-					fprintf(stderr, "lmdd eval: --suite '%s': expected fmnist-mnist, mnist-fmnist, ped2 or all\n", v);
-					return EX_USAGE;
-				}
-				p += l;
-				if (*p)
-					p++;
-			}
-		} else if (!strcmp(a, "--limit")) {
-			if (parse_long(a, v, 1, 100000000, &cfg.limit))
+			break;
+		case O_SUITE:
+			if (parse_suites(v, want))
 				return EX_USAGE;
-		} else if (!strcmp(a, "--stride")) {
-			if (parse_long(a, v, 1, 100000, &n))
+			break;
+		case O_LIMIT:
+			if (parse_long("--limit", v, 1, 100000000, &cfg.limit))
+				return EX_USAGE;
+			break;
+		case O_STRIDE:
+			if (parse_long("--stride", v, 1, 100000, &n))
 				return EX_USAGE;
 			cfg.stride = (int)n;
-		} else if (!strcmp(a, "--out")) {
-			cfg.out = v;
-		} else if (!strcmp(a, "--sweep-limit")) {
-			if (parse_long(a, v, 2, 5000, &cfg.sweep_limit))
+			break;
+		case O_OUT: cfg.out = v; break;
+		case O_SWEEP_LIMIT:
+			if (parse_long("--sweep-limit", v, 2, 5000, &cfg.sweep_limit))
 				return EX_USAGE;
-		} else if (!strcmp(a, "--sweep-frames")) {
-			if (parse_long(a, v, 1, 100000, &n))
+			break;
+		case O_SWEEP_FRAMES:
+			if (parse_long("--sweep-frames", v, 1, 100000, &n))
 				return EX_USAGE;
 			cfg.sweep_frames = (int)n;
-		} else if (!strcmp(a, "--sweep-factors")) {
-			if (!v || parse_factors(v, &cfg.sweep_mask)) {
-				if (!v || !*v)
+			break;
+		case O_SWEEP_FACTORS:
+			if (parse_factors(v, &cfg.sweep_mask)) {
+				if (!*v)
 					fprintf(stderr, "lmdd eval: --sweep-factors: expected a list such as pool,steps\n");
 				return EX_USAGE;
 			}
-		} else if (!strcmp(a, "--bootstrap")) {
-			if (parse_long(a, v, 10, 1000000, &n))
+			break;
+		case O_BOOTSTRAP:
+			if (parse_long("--bootstrap", v, 10, 1000000, &n))
 				return EX_USAGE;
 			cfg.bootstrap = (int)n;
-		} else if (!strcmp(a, "--boot-seed")) {
-			if (parse_long(a, v, 0, 0x7fffffffL, &n))
+			break;
+		case O_BOOT_SEED:
+			if (parse_long("--boot-seed", v, 0, 0x7fffffffL, &n))
 				return EX_USAGE;
 			cfg.boot_seed = (uint64_t)n;
-		} else if (!strcmp(a, "--examples")) {
-			if (parse_long(a, v, 0, 8, &n))
+			break;
+		case O_EXAMPLES:
+			if (parse_long("--examples", v, 0, 8, &n))
 				return EX_USAGE;
 			cfg.examples = (int)n;
-		} else if (!strcmp(a, "--fmnist-model")) {
-			cfg.model[SUITE_FM] = v;
-		} else if (!strcmp(a, "--mnist-model")) {
-			cfg.model[SUITE_MF] = v;
-		} else if (!strcmp(a, "--ped2-model")) {
-			cfg.model[SUITE_PED2] = v;
-		} else if (!strcmp(a, "--fmnist-data")) {
-			cfg.fmnist_dir = v;
-		} else if (!strcmp(a, "--mnist-data")) {
-			cfg.mnist_dir = v;
-		} else if (!strcmp(a, "--ped2-data")) {
-			cfg.ped2_dir = v;
-		} else if (!strcmp(a, "--plot-script")) {
-			cfg.plot_script = v;
-		} else if (!strcmp(a, "--python")) {
-			cfg.python = v;
-		} else {
-			fprintf(stderr, "lmdd eval: unknown option '%s' (see lmdd eval --help)\n", a);
+			break;
+		case O_FM_MODEL: cfg.model[SUITE_FM] = v; break;
+		case O_MF_MODEL: cfg.model[SUITE_MF] = v; break;
+		case O_PED2_MODEL: cfg.model[SUITE_PED2] = v; break;
+		case O_FM_DATA: cfg.fmnist_dir = v; break;
+		case O_MF_DATA: cfg.mnist_dir = v; break;
+		case O_PED2_DATA: cfg.ped2_dir = v; break;
+		case O_PLOT_SCRIPT: cfg.plot_script = v; break;
+		case O_PYTHON: cfg.python = v; break;
+		default:
+			fprintf(stderr, "(see lmdd eval --help)\n");
 			return EX_USAGE;
 		}
-		i++;
+	}
+	if (optind < argc) {
+		fprintf(stderr, "lmdd eval: unexpected argument '%s' (see lmdd eval --help)\n", argv[optind]);
+		return EX_USAGE;
 	}
 	if (compare) { /* scores nothing, writes nothing */
 		const char *sel[NSUITES];
