@@ -7,7 +7,8 @@
 # pass. Data sets that some tests need are looked for in $LMDD_DATA (default
 # ../shared/data beside the checkout); without them those tests are skipped.
 # Arguments: the folders whose tests to run (default: tests train, which is
-# `make test`; `make research-test` runs research). The C test binaries
+# `make test`; `make research-test` runs research), or test files themselves
+# (`make test-tsan` names the threaded ones). The C test binaries
 # ($B/tests/test_*) belong to the folder tests.
 set -u
 B=${B:-build}
@@ -15,10 +16,19 @@ PY=${PY:-/usr/bin/python3}
 cd "$(dirname "$0")/.."
 dirs=("$@")
 [ ${#dirs[@]} -gt 0 ] || dirs=(tests train)
-bins=()
-for x in "${dirs[@]}"; do [ "$x" = tests ] && bins=("$B"/tests/test_*); done
-shs=(); pys=()
-for x in "${dirs[@]}"; do shs+=("$x"/test_*.sh); pys+=("$x"/test_*.py); done
+bins=(); shs=(); pys=()
+for x in "${dirs[@]}"; do
+	case $x in
+	*.sh) shs+=("$x") ;;
+	*.py) pys+=("$x") ;;
+	*) if [ -d "$x" ]; then
+		[ "$x" = tests ] && bins+=("$B"/tests/test_*)
+		shs+=("$x"/test_*.sh); pys+=("$x"/test_*.py)
+	   else
+		bins+=("$x")
+	   fi ;;
+	esac
+done
 pass=0; fail=0; skip=0
 LMDD_DATA=${LMDD_DATA:-$PWD/../shared/data}
 export LMDD_DATA
