@@ -187,15 +187,30 @@ include daemon/install.mk
 
 .PHONY: all tests eval-bin test research-test test-san test-tsan deps bench demo fresh-check clean
 
-# libFuzzer on the model loader (clang), FUZZ_SECONDS of fuzzing from a seed corpus.
+# libFuzzer (clang), FUZZ_SECONDS of fuzzing each from seed corpora, on the
+# three parsers of untrusted files: the model loader, the config, the CURVE
+# key files (secret key and allow-list).
 FUZZ_SECONDS ?= 60
-fuzz:
-	@mkdir -p build-fuzz/corpus
-	clang -g -O1 -fsanitize=fuzzer,address,undefined $(INC_compute) $(shell pkg-config --cflags libcjson) \
+FUZZ_CC := clang -g -O1 -fsanitize=fuzzer,address,undefined
+FUZZ_LIBS = $(LDLIBS) -lgomp
+ZKEY_PUB := rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7
+ZKEY_SEC := JTKVSB%%)wK0E.X)V>+}o?pNmC{O&4W4b!Ni{Lh6
+fuzz: $(B)/libcompute.a
+	@mkdir -p build-fuzz/corpus build-fuzz/corpus-config build-fuzz/corpus-keys
+	$(FUZZ_CC) $(INC_compute) $(shell pkg-config --cflags libcjson) \
 	  -o build-fuzz/fuzz_model tests/fuzz_model.c compute/model.c compute/err.c $(shell pkg-config --libs libcjson) -lm
+	$(FUZZ_CC) $(INC_daemon) $(filter-out -I/usr/include/x86_64-linux-gnu,$(shell pkg-config --cflags $(PKGS))) \
+	  -o build-fuzz/fuzz_config tests/fuzz_config.c daemon/config.c daemon/calib.c daemon/log.c $(B)/libcompute.a $(FUZZ_LIBS)
+	$(FUZZ_CC) $(INC_daemon) -o build-fuzz/fuzz_keys tests/fuzz_keys.c daemon/curve.c daemon/log.c daemon/worker.c $(FUZZ_LIBS)
 	$(PY) tests/make_model.py build-fuzz/corpus/a.safetensors --base 8 --mult 1,2 --attn 1 --groups 4
 	$(PY) tests/make_model.py build-fuzz/corpus/b.safetensors --base 8 --mult 1 --attn "" --groups 2 --fp16
+	cp config/lmdd.conf build-fuzz/corpus-config/example.conf
+	printf '[daemon]\nmodel = m\nsteps = 3\npool = max:9\npublish = tcp://127.0.0.1:1, ipc:///tmp/x\ncurve = on\n\n[stream a]\nurl = rtsp://u:p@h/x\nroi = 1,2,3,4\nrealtime = auto\n' >build-fuzz/corpus-config/keys.conf
+	printf 'public-key = "%s"\nsecret-key = "%s"\n' '$(ZKEY_PUB)' '$(ZKEY_SEC)' >build-fuzz/corpus-keys/secret
+	printf '# ops\n%s  console\npublic-key = "%s"\n' '$(ZKEY_PUB)' '$(ZKEY_PUB)' >build-fuzz/corpus-keys/allowed
 	build-fuzz/fuzz_model -max_total_time=$(FUZZ_SECONDS) -max_len=65536 build-fuzz/corpus
+	build-fuzz/fuzz_config -max_total_time=$(FUZZ_SECONDS) -max_len=8192 build-fuzz/corpus-config
+	build-fuzz/fuzz_keys -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build-fuzz/corpus-keys
 
 .PHONY: fuzz
 
