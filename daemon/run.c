@@ -1,5 +1,5 @@
 /*
- * cmd_run.c — `lmdd run`: the daemon. Loads the configuration, model and
+ * run.c — `lmdd run`: the daemon. Loads the configuration, model and
  * engine, starts the publisher, the scheduler and one decode thread per
  * stream, then runs the main loop: signals, status messages, sd_notify.
  *

@@ -1,5 +1,5 @@
 /*
- * cmd_eval.c — `lmdd eval`: detection quality of the C engine on the
+ * eval.c — `lmdd eval` (build/lmdd-eval): detection quality of the C engine on the
  * reference benchmarks, reproducibly (docs/evaluation.md).
  *
  *   lmdd eval [--suite fmnist-mnist|mnist-fmnist|ped2|all[,...]] [--limit N]
@@ -25,23 +25,23 @@
  *    scored by cli_score_inputs(); subsets (--limit/--stride, the sweep)
  *    select their frames there, and every frame is still decoded (history).
  *  - idx images are resized 28x28 -> model size exactly as the trainer did
- *    (daemon/eval_data.c, checked bit-exact against the trainer's cache).
+ *    (eval/eval_data.c, checked bit-exact against the trainer's cache).
  *  - --limit N: the first N images per side (idx) / at most N frames per
  *    clip evenly strided (ped2). The sweep uses a disjoint subset where the
  *    sets allow: the LAST --sweep-limit images per side; Ped2 frames offset
  *    by half a stride.
  *  - Outputs under --out: scores-<suite>.csv (every scored image),
  *    summary-<suite>.json, sweep-<suite>.{json,csv}, examples/ (PGM/PPM/PFM
- *    dumps), README.md (daemon/eval_report.c) and plots by
+ *    dumps), README.md (eval/eval_report.c) and plots by
  *    tools/plot_eval.py (matplotlib) when /usr/bin/python3 has it.
  *  - Ped2 also gets a model-free baseline on the same frames: motion speed
- *    from FFmpeg's block motion estimation (daemon/motion.h), each clip
+ *    from FFmpeg's block motion estimation (media/motion.h), each clip
  *    decoded once more at its source size (~6 ms per frame here).
  *  - CIs: 1000-resample percentile bootstrap from a fixed seed; stratified
  *    for images, by clip for Ped2 (frames of a clip are correlated). The
  *    sweep also gives each setting's AUROC difference to the base, paired
  *    (the same resamples for both); --compare DIR does the same for two
- *    runs' scores CSVs (daemon/eval_compare.h).
+ *    runs' scores CSVs (eval/eval_compare.h).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -802,7 +802,7 @@ static int suite_load(const eval_run *R, int sweep, clipset *cs, dataset *d)
 	return 0;
 }
 
-/* ---- model-free baseline: motion speed (daemon/motion.c) on the same frames ---- */
+/* ---- model-free baseline: motion speed (media/motion.c) on the same frames ---- */
 
 /* Adds "motion_speed" to j (or, on failure, says why on stderr): the speed of each frame the model scored (smp) that
  * has a predecessor in its clip, scored as the model is (one global scale, and

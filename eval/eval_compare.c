@@ -3,7 +3,7 @@
  * (see eval_compare.h).
  *
  * Design facts:
- *  - The scores CSVs are the ones cmd_eval.c writes: a header, then
+ *  - The scores CSVs are the ones eval.c writes: a header, then
  *    "set,item,label,score" (image suites) or
  *    "clip,frame,label,score,score_clip_minmax,speed" (Ped2). Only the
  *    first four columns (five for Ped2) are read; a row that does not parse

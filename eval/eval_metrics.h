@@ -1,5 +1,5 @@
 /*
- * eval_metrics.h — detection metrics for `lmdd eval` (daemon/cmd_eval.c):
+ * eval_metrics.h — detection metrics for `lmdd eval` (eval/eval.c):
  * AUROC, AUPR, FPR at 95% TPR, percentile-bootstrap confidence intervals,
  * and per-group min-max normalisation (the Ped2 paper protocol).
  *

@@ -1,5 +1,5 @@
 /*
- * clock.h — the daemon's two clocks in microseconds: monotonic (deadlines,
+ * clock.h — the two clocks in microseconds: monotonic (deadlines,
  * rates, latencies; never jumps) and wall (event timestamps, RFC 3339).
  */
 #ifndef LMDD_CLOCK_H

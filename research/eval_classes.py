@@ -8,7 +8,7 @@ side and its median score. It diagnoses a result (e.g. MNIST "1"s are thin
 strokes that inpaint easily and pass as Fashion-MNIST); it chooses nothing,
 so no default is tuned on these labels (docs/evaluation.md, the sweep).
 AUROC is the Mann-Whitney statistic with ties counted 1/2, as
-daemon/eval_metrics.c computes it.
+eval/eval_metrics.c computes it.
 
 Usage: /usr/bin/python3 research/eval_classes.py [RESULTS_DIR] [--fmnist-data DIR] [--mnist-data DIR]
 Needs numpy; reads the idx label files (gzip or plain).

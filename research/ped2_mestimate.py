@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""ped2_mestimate.py — how daemon/motion.c should call FFmpeg's mestimate,
+"""ped2_mestimate.py — how media/motion.c should call FFmpeg's mestimate,
 chosen without labels: each candidate's block speeds against dense optical
 flow on Ped2's training clips, with the test AUROC printed beside it.
 

@@ -10,7 +10,7 @@ whether Lift-Map-Detect on motion fields adds anything to their speed.
 
 How: each test and training frame's motion against its predecessor is a
 2-channel field on a grid of 8x8-pixel cells at Ped2's native 360x240 (30x45
-cells): FFmpeg's mestimate block vectors (EPZS, integer, as daemon/motion.c
+cells): FFmpeg's mestimate block vectors (EPZS, integer, as media/motion.c
 got them before it doubled the frame; read through PyAV) or OpenCV's dense Farneback flow averaged over
 each cell. Fields are divided by 8 px, clipped to [-1, 1], reflect-padded to
 32x48 and mapped to [0, 1] like pixels. A small eps-prediction U-Net

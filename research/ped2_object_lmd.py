@@ -13,7 +13,7 @@ bicycle is 30 px wide at 360x240 but 15 at the model's 180x120, among a whole
 frame of pavement. Object-centric methods score each object on its own.
 
 How: mestimate's block vectors (FFmpeg, EPZS, 8x8 blocks, integer, as
-daemon/motion.c got them before it doubled the frame; read by
+media/motion.c got them before it doubled the frame; read by
 ped2_motion_lmd.fields_mestimate) give each frame's speed per
 block; the largest 5x5-block box means above 0.3 px, greedily with a 3-block
 suppression radius, up to 24 per frame, become 48x48-pixel windows of the

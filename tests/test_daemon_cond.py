@@ -8,7 +8,7 @@ source rate the history is still the two immediately preceding source
 frames, so the counts follow the analysis rate, not the history; the rate
 clock starts at the first frame that has its history. The model records a
 0.1 s history spacing (its training videos' 10 fps): a 30 fps camera's
-frames wait for 0.2 s of history, not two frames (daemon/history.h).
+frames wait for 0.2 s of history, not two frames (media/history.h).
 """
 import os
 import shutil

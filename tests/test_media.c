@@ -1,5 +1,5 @@
 /*
- * test_media.c — daemon/media.c on real inputs: a shipped Ped2 clip
+ * test_media.c — media/media.c on real inputs: a shipped Ped2 clip
  * (samples/ped2-12.mkv: 85 frames, MJPEG in MKV, 10 fps; run from the checkout's root),
  * PNG/JPEG images made with the ffmpeg CLI, a lavfi source, a truncated file,
  * a file with a corrupted byte range, garbage, a missing file, a server that

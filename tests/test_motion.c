@@ -1,5 +1,5 @@
 /*
- * test_motion.c — daemon/motion.c: the box maximum against hand-worked grids,
+ * test_motion.c — media/motion.c: the box maximum against hand-worked grids,
  * and mestimate speeds on synthetic scenes whose motion is known exactly (a
  * textured square sliding over a textured, still background), in gray and
  * in YUV 4:2:0 and RGB; half-pixel speeds (the scene drawn at twice the size
