@@ -18,7 +18,7 @@
  *  - Every error is collected, none stops parsing: the operator fixes them
  *    all in one go.
  *  - Keys are rows of a table per section (daemon_keys, stream_keys): the
- *    name, how the value is read (set_int, set_double, set_enum, set_file,
+ *    name, how the value is read (set_int, set_num, set_enum, set_file,
  *    ... or a function of its own), where it goes in the section's struct,
  *    its range and its "expected ..." text. Sections are rows of
  *    `sections`. A new key is a row; a new section is a struct in
@@ -202,6 +202,7 @@ struct key {
 	const char *const *names;    /* set_enum: the names, by value */
 	size_t line_at;              /* > 0: offset of an int that gets the key's line */
 	int sampler;                 /* a sampler setting: noted in params_set (calib.h) */
+	enum { NUM_DOUBLE = 0, NUM_FLOAT, NUM_MS } as;   /* set_num: the field's type */
 };
 
 #define AT(obj, k, type) ((type *)((char *)(obj) + (k)->off))
@@ -216,32 +217,18 @@ static void set_int(parser *p, int line, const key *k, void *obj, const char *v)
 		BAD(k->what);
 }
 
-static void set_double(parser *p, int line, const key *k, void *obj, const char *v)
+/* a number in [lo, hi], kept as k->as says */
+static void set_num(parser *p, int line, const key *k, void *obj, const char *v)
 {
 	double d;
-	if (parse_double(v, k->lo, k->hi, &d))
-		*AT(obj, k, double) = d;
-	else
+	if (!parse_double(v, k->lo, k->hi, &d))
 		BAD(k->what);
-}
-
-static void set_float(parser *p, int line, const key *k, void *obj, const char *v)
-{
-	double d;
-	if (parse_double(v, k->lo, k->hi, &d))
+	else if (k->as == NUM_FLOAT)
 		*AT(obj, k, float) = (float)d;
-	else
-		BAD(k->what);
-}
-
-/* seconds in the file, milliseconds in the struct */
-static void set_ms(parser *p, int line, const key *k, void *obj, const char *v)
-{
-	double d;
-	if (parse_double(v, k->lo, k->hi, &d))
+	else if (k->as == NUM_MS)   /* seconds in the file */
 		*AT(obj, k, int) = (int)(d * 1000);
 	else
-		BAD(k->what);
+		*AT(obj, k, double) = d;
 }
 
 static void set_bool(parser *p, int line, const key *k, void *obj, const char *v)
@@ -444,7 +431,7 @@ static const key daemon_keys[] = {
 	{ .name = "reps", .set = set_int, .off = P(reps), .lo = 1, .hi = 64, .sampler = 1,
 	  .what = "expected an integer in [1, 64]" },
 	{ .name = "t0", .set = set_t0, .off = P(t0), .sampler = 1 },
-	{ .name = "eta", .set = set_float, .off = P(eta), .lo = 0, .hi = 1, .sampler = 1,
+	{ .name = "eta", .set = set_num, .as = NUM_FLOAT, .off = P(eta), .lo = 0, .hi = 1, .sampler = 1,
 	  .what = "expected a number in [0, 1]" },
 	{ .name = "mask", .set = set_mask, .sampler = 1 },
 	{ .name = "distance", .set = set_enum, .off = P(distance), .names = distances, .sampler = 1,
@@ -461,19 +448,19 @@ static const key daemon_keys[] = {
 	{ .name = "publish", .set = set_publish },
 	{ .name = "sndhwm", .set = set_int, .off = D(sndhwm), .lo = 0, .hi = 10000000,
 	  .what = "expected an integer >= 0 (0 = no limit)" },
-	{ .name = "linger", .set = set_ms, .off = D(linger_ms), .lo = 0, .hi = 600,
+	{ .name = "linger", .set = set_num, .as = NUM_MS, .off = D(linger_ms), .lo = 0, .hi = 600,
 	  .what = "expected seconds in [0, 600]" },
 	{ .name = "curve", .set = set_bool, .off = D(curve), .line_at = D(curve_line),
 	  .what = "expected on or off" },
 	{ .name = "curve_secret_key_file", .set = set_file, .off = D(curve_secret_file) },
 	{ .name = "curve_allowed_keys_file", .set = set_file, .off = D(curve_clients_file) },
 	/* limits, events, regions, snapshots, reconnects */
-	{ .name = "status_interval", .set = set_double, .off = D(status_interval), .lo = 0.1, .hi = 3600,
+	{ .name = "status_interval", .set = set_num, .off = D(status_interval), .lo = 0.1, .hi = 3600,
 	  .what = "expected seconds in [0.1, 3600]" },
 	{ .name = "log_level", .set = set_log_level, .off = D(log_level) },
 	{ .name = "batch_max", .set = set_int, .off = D(batch_max), .lo = 1, .hi = 256,
 	  .what = "expected an integer in [1, 256]" },
-	{ .name = "update_interval", .set = set_double, .off = D(update_interval), .lo = 0, .hi = 3600,
+	{ .name = "update_interval", .set = set_num, .off = D(update_interval), .lo = 0, .hi = 3600,
 	  .what = "expected seconds in [0, 3600]" },
 	{ .name = "max_regions", .set = set_int, .off = D(max_regions), .lo = 0, .hi = 1000,
 	  .what = "expected an integer in [0, 1000]" },
@@ -481,28 +468,28 @@ static const key daemon_keys[] = {
 	  .what = "expected an integer >= 1" },
 	{ .name = "region_blur", .set = set_int, .off = D(region_blur), .lo = 0, .hi = 32,
 	  .what = "expected an integer in [0, 32]" },
-	{ .name = "region_factor", .set = set_double, .off = D(region_factor), .lo = 0.01, .hi = 100,
+	{ .name = "region_factor", .set = set_num, .off = D(region_factor), .lo = 0.01, .hi = 100,
 	  .what = "expected a number in [0.01, 100]" },
 	{ .name = "snapshot_quality", .set = set_int, .off = D(snapshot_quality), .lo = 2, .hi = 31,
 	  .what = "expected an integer in [2, 31] (2 = best)" },
 	{ .name = "snapshot_max_width", .set = set_int, .off = D(snapshot_max_width), .lo = 0, .hi = 16384,
 	  .what = "expected pixels (0 = source size)" },
-	{ .name = "engine_timeout", .set = set_double, .off = D(engine_timeout), .lo = 1, .hi = 86400,
+	{ .name = "engine_timeout", .set = set_num, .off = D(engine_timeout), .lo = 1, .hi = 86400,
 	  .what = "expected seconds in [1, 86400]" },
-	{ .name = "reconnect_min", .set = set_double, .off = D(reconnect_min), .lo = 0.01, .hi = 3600,
+	{ .name = "reconnect_min", .set = set_num, .off = D(reconnect_min), .lo = 0.01, .hi = 3600,
 	  .what = "expected seconds in [0.01, 3600]" },
-	{ .name = "reconnect_max", .set = set_double, .off = D(reconnect_max), .lo = 0.01, .hi = 86400,
+	{ .name = "reconnect_max", .set = set_num, .off = D(reconnect_max), .lo = 0.01, .hi = 86400,
 	  .what = "expected seconds in [0.01, 86400]" },
 	{ NULL },
 };
 
 static const key stream_keys[] = {
 	{ .name = "url", .set = set_text, .off = S(url), .what = "a URL or path is required" },
-	{ .name = "fps", .set = set_double, .off = S(fps), .lo = 0, .hi = 1000,
+	{ .name = "fps", .set = set_num, .off = S(fps), .lo = 0, .hi = 1000,
 	  .what = "expected frames per second in [0, 1000] (0 = every frame)" },
-	{ .name = "threshold", .set = set_double, .off = S(threshold), .lo = 0, .hi = 1e30,
+	{ .name = "threshold", .set = set_num, .off = S(threshold), .lo = 0, .hi = 1e30,
 	  .what = "expected a number >= 0" },
-	{ .name = "hysteresis", .set = set_double, .off = S(hysteresis), .lo = 1e-300, .hi = 1,
+	{ .name = "hysteresis", .set = set_num, .off = S(hysteresis), .lo = 1e-300, .hi = 1,
 	  .what = "expected a number in (0, 1]" },
 	{ .name = "min_duration", .set = set_int, .off = S(min_duration), .lo = 1, .hi = 1000000,
 	  .what = "expected frames >= 1" },
@@ -512,7 +499,7 @@ static const key stream_keys[] = {
 	{ .name = "loop", .set = set_bool, .off = S(loop), .what = "expected on or off" },
 	{ .name = "realtime", .set = set_realtime, .off = S(realtime) },
 	{ .name = "hwaccel", .set = set_hwaccel },
-	{ .name = "timeout", .set = set_ms, .off = S(timeout_ms), .lo = 0.1, .hi = 3600,
+	{ .name = "timeout", .set = set_num, .as = NUM_MS, .off = S(timeout_ms), .lo = 0.1, .hi = 3600,
 	  .what = "expected seconds in [0.1, 3600]" },
 	{ NULL },
 };

@@ -11,7 +11,6 @@ import json
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import time
 
@@ -32,10 +31,7 @@ def main():
     sidecar(a, 0.002)
     sidecar(b, 0.5)
     other = os.path.join(d, "other.safetensors")   # same shape, other weights
-    r = subprocess.run(["/usr/bin/python3", os.path.join(du.ROOT, "tests", "make_model.py"), other,
-                        "--base", "8", "--mult", "1,2", "--attn", "", "--groups", "4", "--frame", "32x48",
-                        "--seed", "5"], capture_output=True, text=True)
-    if not du.check("remodel_fixtures", r.returncode == 0, r.stderr[-800:]):
+    if not du.check("remodel_fixtures", *du.make_model(other, "--seed", "5")):
         du.done()
     clip = os.path.join(d, "calm.mkv")
     du.make_clip(clip, seconds=3)

@@ -52,11 +52,7 @@ def daemon_scores(d, name, clip, model):
         name: dict(url=clip, fps=0, realtime="off", threshold=0, min_duration=1, hysteresis=1),
     }, publish=ep, model=model, batch_max=1, update_interval=0, log_level="debug", **SAMPLER)
     dm = du.Daemon(conf, ["--exit-at-end"])
-    rc = dm.wait(120)
-    if rc is None:
-        rc = dm.stop()
-    else:
-        dm.stop()
+    rc = dm.run_to_end(120)
     got = {}
     for m in re.finditer(r"event (?:start|update) \S+ stream \S+ frame (\d+) score (\S+)", dm.log()):
         got[int(m.group(1))] = float(m.group(2))
@@ -66,10 +62,7 @@ def daemon_scores(d, name, clip, model):
 def main():
     d = du.tmpdir("lmdd-stamps.")
     model = os.path.join(d, "cond2.safetensors")
-    r = subprocess.run(["/usr/bin/python3", os.path.join(du.ROOT, "tests", "make_model.py"), model,
-                        "--cond", "2", "--base", "8", "--mult", "1,2", "--attn", "", "--groups", "4",
-                        "--frame", "32x48", "--cond-interval", "0.1"], capture_output=True, text=True)
-    if not du.check("stamps_model_made", r.returncode == 0, r.stderr[-1000:]):
+    if not du.check("stamps_model_made", *du.make_model(model, "--cond", "2", "--cond-interval", "0.1")):
         du.done()
     cs = clips(d)
     pts = {k: probe_pts(v) for k, v in cs.items()}
