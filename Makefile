@@ -9,6 +9,8 @@
 #   media/    its own (FFmpeg ingest needs nothing of the engine)
 #   daemon/   + media/, lmd.h        cli/   + daemon/, media/, lmd.h
 #   eval/     + cli/, daemon/, media/, lmd.h       tests/  everything
+# (-Werror=implicit-function-declaration: a quote include that falls through
+# to a system header of the same name, such as <err.h>, cannot hide a leak)
 # Header dependencies come from the compiler (-MMD -MP, build/**/*.d).
 # `make SAN=1` builds with AddressSanitizer + UBSan into build-san/,
 # `make TSAN=1` with ThreadSanitizer into build-tsan/.
@@ -48,7 +50,8 @@ endif
 MARCH   ?= $(if $(filter x86_64-%,$(shell $(CC) -dumpmachine)),-march=x86-64-v2 -mtune=generic)
 
 CFLAGS  ?=
-CFLAGS  += $(OPT) -std=gnu11 -Wall -Wextra -Wno-unused-parameter -fopenmp -pthread -fno-math-errno \
+CFLAGS  += $(OPT) -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Werror=implicit-function-declaration \
+           -fopenmp -pthread -fno-math-errno \
            $(MARCH) $(SANFL) -MMD -MP \
            $(filter-out -I/usr/include/x86_64-linux-gnu,$(shell pkg-config --cflags $(PKGS) openblas 2>/dev/null))
 # (FFmpeg's .pc files add -I/usr/include/x86_64-linux-gnu, which demotes libc's

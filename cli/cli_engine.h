@@ -24,10 +24,10 @@ typedef struct {
 	int quiet;
 	/* which decoded frames cli_score_inputs scores (the rest are decoded
 	 * only, as conditioning history): every `every`-th (default 1), and with
-	 * skip_context none before the first whose history the input holds
-	 * (history_ready: K frames, or K intervals of time), as the daemon does;
-	 * those would see the first frame repeated as history (calibration: a
-	 * model that is shown the answer scores too low) */
+	 * skip_context none whose history is not held (feed_ready: at the start
+	 * of an input and after a cut), as the daemon does; those would see the
+	 * first frame repeated as history (calibration: a model that is shown
+	 * the answer scores too low) */
 	int every, skip_context;
 	/* sampler keys given on the command line: bit i = calib_sampler_keys[i]
 	 * (what a calibration sidecar may not fill in, as for the daemon) */
