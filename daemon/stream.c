@@ -281,8 +281,12 @@ static int run_connection(stream *s, int64_t *frame_no, int *got_frame, int64_t 
 			corrupt_seen = c;
 		}
 		if (e != MEDIA_OK && e != MEDIA_END && e != MEDIA_ERR_IO) {
-			/* this frame could not be converted or kept (feed.h): skip it */
+			/* decoded, but not converted or kept (feed.h): counted, skipped */
 			log_warn("stream %s: %s", s->cfg.name, media_errmsg());
+			pthread_mutex_lock(&s->lock);
+			s->st.frames_in++;
+			pthread_mutex_unlock(&s->lock);
+			(*frame_no)++;
 			continue;
 		}
 		if (e != MEDIA_OK) {
