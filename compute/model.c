@@ -300,7 +300,7 @@ static lmd_err parse_meta(const cJSON *md, const char *what, lmd_model *m)
 	if (strcmp(s, "-1,1"))
 		return lmd_seterr(LMD_ERR_FORMAT, "%s: __metadata__ 'pixel_range' is '%s', only '-1,1' is supported", what, s);
 	/* optional: the time between a training frame and its conditioning
-	 * frames (daemon/history.h); absent = consecutive decoded frames */
+	 * frames (media/history.h); absent = consecutive decoded frames */
 	a->cond_interval = 0;
 	if (cJSON_GetObjectItemCaseSensitive(md, "cond_interval") &&
 	    (e = meta_double(md, what, "cond_interval", 1e-4, 3600, &a->cond_interval)))

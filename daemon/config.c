@@ -17,11 +17,18 @@
  *    the config file's directory, so a config and its files move together.
  *  - Every error is collected, none stops parsing: the operator fixes them
  *    all in one go.
+ *  - Keys are rows of a table per section (daemon_keys, stream_keys): the
+ *    name, how the value is read (set_int, set_num, set_enum, set_file,
+ *    ... or a function of its own), where it goes in the section's struct,
+ *    its range and its "expected ..." text. Sections are rows of
+ *    `sections`. A new key is a row; a new section is a struct in
+ *    lmdd_config, a key table and a row.
  */
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,11 +36,8 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include <cjson/cJSON.h>
 #include <ini.h>
-#include <zlib.h>
 
-#include "cli_engine.h"
 #include "config.h"
 #include "log.h"
 
@@ -73,10 +77,7 @@ typedef struct {
 	int nerr;
 	long_val *longs;
 	int nlongs;
-	int seen_daemon;
 	int unknown_line;    /* an unknown section is open: its keys are ignored */
-	char cur_section[256];
-	int have_sampler_key;
 } parser;
 
 static void perr(parser *p, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -134,6 +135,463 @@ static void stream_defaults(cfg_stream *s)
 	s->timeout_ms = 10000;
 }
 
+/* ---- value parsers (1 = ok) ----------------------------------------------- */
+
+static int parse_long(const char *v, long lo, long hi, long *out)
+{
+	char *end;
+	errno = 0;
+	long x = strtol(v, &end, 10);
+	if (end == v || *end || errno || x < lo || x > hi)
+		return 0;
+	*out = x;
+	return 1;
+}
+
+static int parse_double(const char *v, double lo, double hi, double *out)
+{
+	char *end;
+	errno = 0;
+	double x = strtod(v, &end);
+	if (end == v || *end || errno || !isfinite(x) || x < lo || x > hi)
+		return 0;
+	*out = x;
+	return 1;
+}
+
+static int parse_bool(const char *v, int *out)
+{
+	static const char *yes[] = { "on", "yes", "true", "1" }, *no[] = { "off", "no", "false", "0" };
+	for (int i = 0; i < 4; i++) {
+		if (!strcasecmp(v, yes[i])) { *out = 1; return 1; }
+		if (!strcasecmp(v, no[i])) { *out = 0; return 1; }
+	}
+	return 0;
+}
+
+static char *resolve(parser *p, const char *v)
+{
+	if (v[0] == '/' || !p->dir)
+		return strdup(v);
+	size_t n = strlen(p->dir) + strlen(v) + 2;
+	char *r = malloc(n);
+	if (r)
+		snprintf(r, n, "%s/%s", p->dir, v);
+	return r;
+}
+
+static void set_str(char **dst, char *v)
+{
+	free(*dst);
+	*dst = v;
+}
+
+/* ---- keys: one table per section ----------------------------------------- */
+
+/* A key: how its value is read (set), where it goes in the section's struct
+ * (off), its range or names, and the "expected ..." of its error. A new
+ * section is a struct, a table like these and a row in `sections`. */
+typedef struct key key;
+typedef void (*key_set)(parser *p, int line, const key *k, void *obj, const char *v);
+struct key {
+	const char *name;
+	key_set set;
+	size_t off;                  /* of the value in the section's struct */
+	double lo, hi;               /* range of a number */
+	const char *what;            /* the error: "bad value 'V' for NAME: WHAT" */
+	const char *const *names;    /* set_enum: the names, by value */
+	size_t line_at;              /* > 0: offset of an int that gets the key's line */
+	int sampler;                 /* a sampler setting: noted in params_set (calib.h) */
+	enum { NUM_DOUBLE = 0, NUM_FLOAT, NUM_MS } as;   /* set_num: the field's type */
+};
+
+#define AT(obj, k, type) ((type *)((char *)(obj) + (k)->off))
+#define BAD(what) perr(p, line, "bad value '%s' for %s: %s", v, k->name, what)
+
+static void set_int(parser *p, int line, const key *k, void *obj, const char *v)
+{
+	long l;
+	if (parse_long(v, (long)k->lo, (long)k->hi, &l))
+		*AT(obj, k, int) = (int)l;
+	else
+		BAD(k->what);
+}
+
+/* a number in [lo, hi], kept as k->as says */
+static void set_num(parser *p, int line, const key *k, void *obj, const char *v)
+{
+	double d;
+	if (!parse_double(v, k->lo, k->hi, &d))
+		BAD(k->what);
+	else if (k->as == NUM_FLOAT)
+		*AT(obj, k, float) = (float)d;
+	else if (k->as == NUM_MS)   /* seconds in the file */
+		*AT(obj, k, int) = (int)(d * 1000);
+	else
+		*AT(obj, k, double) = d;
+}
+
+static void set_bool(parser *p, int line, const key *k, void *obj, const char *v)
+{
+	int b;
+	if (parse_bool(v, &b))
+		*AT(obj, k, int) = b;
+	else
+		BAD(k->what);
+}
+
+static void set_enum(parser *p, int line, const key *k, void *obj, const char *v)
+{
+	for (int i = 0; k->names[i]; i++)
+		if (!strcasecmp(v, k->names[i])) {
+			*AT(obj, k, int) = i;
+			return;
+		}
+	BAD(k->what);
+}
+
+static void set_text(parser *p, int line, const key *k, void *obj, const char *v)
+{
+	set_str(AT(obj, k, char *), strdup(v));
+	if (!*v)
+		BAD(k->what);
+}
+
+/* a path relative to the config file's folder */
+static void set_path(parser *p, int line, const key *k, void *obj, const char *v)
+{
+	set_str(AT(obj, k, char *), resolve(p, v));
+}
+
+/* ... that must be readable now */
+static void set_file(parser *p, int line, const key *k, void *obj, const char *v)
+{
+	char **f = AT(obj, k, char *);
+	set_str(f, resolve(p, v));
+	if (*f && access(*f, R_OK))
+		perr(p, line, "cannot read '%s': %s", *f, strerror(errno));
+}
+
+static void set_model(parser *p, int line, const key *k, void *obj, const char *v)
+{
+	lmdd_config *c = obj;
+	set_str(&c->model, resolve(p, v));
+	if (!*v)
+		BAD("a path is required");
+	else if (c->model && access(c->model, R_OK) != 0)
+		perr(p, line, "cannot read model '%s': %s", c->model, strerror(errno));
+}
+
+static void set_device(parser *p, int line, const key *k, void *obj, const char *v)
+{
+	lmdd_config *c = obj;
+	long l;
+	if (parse_long(v, -1, 255, &l)) {
+		c->device = (int)l;
+		c->device_name[0] = 0;
+	} else if (*v) {
+		c->device = -1;
+		snprintf(c->device_name, sizeof c->device_name, "%s", v);
+	} else {
+		BAD("expected a device index or a name");
+	}
+}
+
+static void set_t0(parser *p, int line, const key *k, void *obj, const char *v)
+{
+	long l;
+	if (!strcasecmp(v, "max"))
+		*AT(obj, k, int) = -1;
+	else if (parse_long(v, -1, 100000, &l) && l != 0)
+		*AT(obj, k, int) = (int)l;
+	else
+		BAD("expected an integer >= 1 or 'max'");
+}
+
+static void set_mask(parser *p, int line, const key *k, void *obj, const char *v)
+{
+	if (lmd_params_set_mask(&((lmdd_config *)obj)->params, v) != LMD_OK)
+		perr(p, line, "bad value '%s' for mask: %s", v, lmd_errmsg());
+}
+
+static void set_pool(parser *p, int line, const key *k, void *obj, const char *v)
+{
+	lmd_params *pr = &((lmdd_config *)obj)->params;
+	long l;
+	if (!strcasecmp(v, "mean"))
+		pr->pool = LMD_POOL_MEAN;
+	else if (!strcasecmp(v, "max"))
+		pr->pool = LMD_POOL_MAX;
+	else if (!strncasecmp(v, "max:", 4) && parse_long(v + 4, 1, 255, &l)) {
+		pr->pool = LMD_POOL_MAX;
+		pr->pool_size = (int)l;
+	} else
+		BAD("expected mean, max or max:SIZE (1-255)");
+}
+
+static void set_seed(parser *p, int line, const key *k, void *obj, const char *v)
+{
+	char *end;
+	errno = 0;
+	unsigned long long x = strtoull(v, &end, 0);
+	if (end == v || *end || errno || v[0] == '-')
+		BAD("expected an unsigned integer");
+	else
+		((lmdd_config *)obj)->params.seed = x;
+}
+
+static void set_publish(parser *p, int line, const key *k, void *obj, const char *v)
+{
+	lmdd_config *c = obj;
+	char tmp[4096];
+	snprintf(tmp, sizeof tmp, "%s", v);
+	char *save = NULL;
+	for (char *t = strtok_r(tmp, ", \t", &save); t; t = strtok_r(NULL, ", \t", &save)) {
+		if (strncmp(t, "tcp://", 6) && strncmp(t, "ipc://", 6)) {
+			perr(p, line, "bad publish endpoint '%s': expected tcp://HOST:PORT or ipc://PATH", t);
+			continue;
+		}
+		if (c->n_publish >= CFG_MAX_PUBLISH) {
+			perr(p, line, "too many publish endpoints (at most %d)", CFG_MAX_PUBLISH);
+			break;
+		}
+		c->publish[c->n_publish++] = strdup(t);
+	}
+}
+
+static void set_log_level(parser *p, int line, const key *k, void *obj, const char *v)
+{
+	int lv = log_level_parse(v);
+	if (lv >= 0)
+		*AT(obj, k, int) = lv;
+	else
+		BAD("expected err, warning, notice, info or debug");
+}
+
+static void set_roi(parser *p, int line, const key *k, void *obj, const char *v)
+{
+	cfg_stream *s = obj;
+	long r[4];
+	char tmp[256], *save = NULL, *t;
+	int n = 0, ok = 1;
+	snprintf(tmp, sizeof tmp, "%s", v);
+	for (t = strtok_r(tmp, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (n >= 4 || !parse_long(trim(t), 0, 65535, &r[n])) {
+			ok = 0;
+			break;
+		}
+		n++;
+	}
+	if (!ok || n != 4 || r[2] < 1 || r[3] < 1) {
+		BAD("expected x,y,w,h in source pixels (w, h >= 1)");
+		return;
+	}
+	s->has_roi = 1;
+	for (int i = 0; i < 4; i++)
+		s->roi[i] = (int)r[i];
+}
+
+static void set_realtime(parser *p, int line, const key *k, void *obj, const char *v)
+{
+	int b;
+	if (!strcasecmp(v, "auto"))
+		*AT(obj, k, int) = -1;
+	else if (parse_bool(v, &b))
+		*AT(obj, k, int) = b;
+	else
+		BAD("expected auto, on or off");
+}
+
+static void set_hwaccel(parser *p, int line, const key *k, void *obj, const char *v)
+{
+	cfg_stream *s = obj;
+	if (strlen(v) >= sizeof s->hwaccel || !*v)
+		BAD("expected none, auto or a device type");
+	else
+		snprintf(s->hwaccel, sizeof s->hwaccel, "%s", v);
+}
+
+static const char *const backends[] = { "cpu", "vulkan", "auto", NULL };   /* cfg_backend order */
+static const char *const distances[] = { "mse", "ssim", NULL };           /* lmd_dist_kind order */
+static const char *const aggs[] = { "median", "mean", "min", NULL };       /* lmd_agg_kind order */
+
+#define D(f) offsetof(lmdd_config, f)
+#define P(f) (offsetof(lmdd_config, params) + offsetof(lmd_params, f))
+#define S(f) offsetof(cfg_stream, f)
+
+static const key daemon_keys[] = {
+	{ .name = "model", .set = set_model, .off = D(model), .line_at = D(model_line) },
+	{ .name = "calibration", .set = set_path, .off = D(calib), .line_at = D(calib_line) },
+	{ .name = "backend", .set = set_enum, .off = D(backend), .names = backends,
+	  .what = "expected vulkan, cpu or auto" },
+	{ .name = "device", .set = set_device },
+	/* sampler settings (calib_sampler_keys) */
+	{ .name = "steps", .set = set_int, .off = P(steps), .lo = 1, .hi = 1000, .sampler = 1,
+	  .what = "expected an integer in [1, 1000]" },
+	{ .name = "reps", .set = set_int, .off = P(reps), .lo = 1, .hi = 64, .sampler = 1,
+	  .what = "expected an integer in [1, 64]" },
+	{ .name = "t0", .set = set_t0, .off = P(t0), .sampler = 1 },
+	{ .name = "eta", .set = set_num, .as = NUM_FLOAT, .off = P(eta), .lo = 0, .hi = 1, .sampler = 1,
+	  .what = "expected a number in [0, 1]" },
+	{ .name = "mask", .set = set_mask, .sampler = 1 },
+	{ .name = "distance", .set = set_enum, .off = P(distance), .names = distances, .sampler = 1,
+	  .what = "expected mse or ssim" },
+	{ .name = "pool", .set = set_pool, .sampler = 1 },
+	{ .name = "aggregate", .set = set_enum, .off = P(agg), .names = aggs, .sampler = 1,
+	  .what = "expected median, mean or min" },
+	{ .name = "jump", .set = set_int, .off = P(jump), .lo = 0, .hi = 1000, .sampler = 1,
+	  .what = "expected an integer >= 0" },
+	{ .name = "resample", .set = set_int, .off = P(resample), .lo = 0, .hi = 20, .sampler = 1,
+	  .what = "expected an integer in [0, 20]" },
+	{ .name = "seed", .set = set_seed, .sampler = 1 },
+	/* publishing */
+	{ .name = "publish", .set = set_publish },
+	{ .name = "sndhwm", .set = set_int, .off = D(sndhwm), .lo = 0, .hi = 10000000,
+	  .what = "expected an integer >= 0 (0 = no limit)" },
+	{ .name = "linger", .set = set_num, .as = NUM_MS, .off = D(linger_ms), .lo = 0, .hi = 600,
+	  .what = "expected seconds in [0, 600]" },
+	{ .name = "curve", .set = set_bool, .off = D(curve), .line_at = D(curve_line),
+	  .what = "expected on or off" },
+	{ .name = "curve_secret_key_file", .set = set_file, .off = D(curve_secret_file) },
+	{ .name = "curve_allowed_keys_file", .set = set_file, .off = D(curve_clients_file) },
+	/* limits, events, regions, snapshots, reconnects */
+	{ .name = "status_interval", .set = set_num, .off = D(status_interval), .lo = 0.1, .hi = 3600,
+	  .what = "expected seconds in [0.1, 3600]" },
+	{ .name = "log_level", .set = set_log_level, .off = D(log_level) },
+	{ .name = "batch_max", .set = set_int, .off = D(batch_max), .lo = 1, .hi = 256,
+	  .what = "expected an integer in [1, 256]" },
+	{ .name = "update_interval", .set = set_num, .off = D(update_interval), .lo = 0, .hi = 3600,
+	  .what = "expected seconds in [0, 3600]" },
+	{ .name = "max_regions", .set = set_int, .off = D(max_regions), .lo = 0, .hi = 1000,
+	  .what = "expected an integer in [0, 1000]" },
+	{ .name = "region_min_area", .set = set_int, .off = D(region_min_area), .lo = 1, .hi = 1000000,
+	  .what = "expected an integer >= 1" },
+	{ .name = "region_blur", .set = set_int, .off = D(region_blur), .lo = 0, .hi = 32,
+	  .what = "expected an integer in [0, 32]" },
+	{ .name = "region_factor", .set = set_num, .off = D(region_factor), .lo = 0.01, .hi = 100,
+	  .what = "expected a number in [0.01, 100]" },
+	{ .name = "snapshot_quality", .set = set_int, .off = D(snapshot_quality), .lo = 2, .hi = 31,
+	  .what = "expected an integer in [2, 31] (2 = best)" },
+	{ .name = "snapshot_max_width", .set = set_int, .off = D(snapshot_max_width), .lo = 0, .hi = 16384,
+	  .what = "expected pixels (0 = source size)" },
+	{ .name = "engine_timeout", .set = set_num, .off = D(engine_timeout), .lo = 1, .hi = 86400,
+	  .what = "expected seconds in [1, 86400]" },
+	{ .name = "reconnect_min", .set = set_num, .off = D(reconnect_min), .lo = 0.01, .hi = 3600,
+	  .what = "expected seconds in [0.01, 3600]" },
+	{ .name = "reconnect_max", .set = set_num, .off = D(reconnect_max), .lo = 0.01, .hi = 86400,
+	  .what = "expected seconds in [0.01, 86400]" },
+	{ NULL },
+};
+
+static const key stream_keys[] = {
+	{ .name = "url", .set = set_text, .off = S(url), .what = "a URL or path is required" },
+	{ .name = "fps", .set = set_num, .off = S(fps), .lo = 0, .hi = 1000,
+	  .what = "expected frames per second in [0, 1000] (0 = every frame)" },
+	{ .name = "threshold", .set = set_num, .off = S(threshold), .lo = 0, .hi = 1e30,
+	  .what = "expected a number >= 0" },
+	{ .name = "hysteresis", .set = set_num, .off = S(hysteresis), .lo = 1e-300, .hi = 1,
+	  .what = "expected a number in (0, 1]" },
+	{ .name = "min_duration", .set = set_int, .off = S(min_duration), .lo = 1, .hi = 1000000,
+	  .what = "expected frames >= 1" },
+	{ .name = "roi", .set = set_roi },
+	{ .name = "snapshot", .set = set_bool, .off = S(snapshot), .what = "expected on or off" },
+	{ .name = "heatmap", .set = set_bool, .off = S(heatmap), .what = "expected on or off" },
+	{ .name = "loop", .set = set_bool, .off = S(loop), .what = "expected on or off" },
+	{ .name = "realtime", .set = set_realtime, .off = S(realtime) },
+	{ .name = "hwaccel", .set = set_hwaccel },
+	{ .name = "timeout", .set = set_num, .as = NUM_MS, .off = S(timeout_ms), .lo = 0.1, .hi = 3600,
+	  .what = "expected seconds in [0.1, 3600]" },
+	{ NULL },
+};
+
+/* One key of a section: its row of the table sets it, or it is unknown. */
+static void section_key(parser *p, int line, const key *keys, void *obj, const char *section, const char *name,
+                        const char *v)
+{
+	const key *k = keys;
+	while (k->name && strcmp(k->name, name))
+		k++;
+	if (!k->name) {
+		perr(p, line, "unknown key '%s' in [%s]", name, section);
+		return;
+	}
+	k->set(p, line, k, obj, v);
+	if (k->line_at)
+		*(int *)((char *)obj + k->line_at) = line;
+	if (k->sampler && obj == p->c) {
+		if (!p->c->params_line)
+			p->c->params_line = line;
+		for (int i = 0; calib_sampler_keys[i]; i++)
+			if (!strcmp(name, calib_sampler_keys[i]))
+				p->c->params_set |= 1u << i;
+	}
+}
+
+/* ---- sections: one row each ----------------------------------------------- */
+
+/* A section: its keys, and where its values go. A plain section ([daemon])
+ * fills a struct at `off` in lmdd_config and notes its header's line at
+ * `line_at` (which also says it was seen); a named one ([stream NAME]) is
+ * one cfg_stream per name. */
+typedef struct {
+	const char *name;
+	const key *keys;
+	size_t off, line_at;      /* plain sections */
+	int named;
+} cfg_section;
+
+static const cfg_section sections[] = {
+	{ .name = "daemon", .keys = daemon_keys, .off = 0, .line_at = D(daemon_line) },
+	{ .name = "stream", .keys = stream_keys, .named = 1 },
+};
+#define NSECTIONS (sizeof sections / sizeof sections[0])
+
+/* The row for the text between [ and ] (a named one's name after a space). */
+static const cfg_section *find_section(const char *text, const char **sub)
+{
+	for (size_t i = 0; i < NSECTIONS; i++) {
+		size_t n = strlen(sections[i].name);
+		if (strncmp(text, sections[i].name, n))
+			continue;
+		if (!sections[i].named && !text[n])
+			return &sections[i];
+		if (sections[i].named && (!text[n] || isspace((unsigned char)text[n]))) {
+			*sub = text + n;
+			return &sections[i];
+		}
+	}
+	return NULL;
+}
+
+/* A new [stream NAME]: checked, added with its defaults. */
+static void stream_header(parser *p, char *sn)
+{
+	sn = trim(sn);
+	if (!valid_name(sn)) {
+		perr(p, p->line, "bad stream name '%s': use 1-%d letters, digits, '_', '-', '.'", sn, CFG_NAME_MAX - 1);
+		p->unknown_line = p->line;
+		return;
+	}
+	cfg_stream *s = find_stream(p->c, sn);
+	if (s) {
+		perr(p, p->line, "duplicate section [stream %s] (first at line %d)", sn, s->line);
+		return;
+	}
+	if (p->c->n_streams >= CFG_MAX_STREAMS) {
+		perr(p, p->line, "too many streams (at most %d)", CFG_MAX_STREAMS);
+		p->unknown_line = p->line;
+		return;
+	}
+	cfg_stream *ns = realloc(p->c->streams, sizeof *ns * (p->c->n_streams + 1));
+	if (!ns)
+		return;
+	p->c->streams = ns;
+	s = &ns[p->c->n_streams++];
+	stream_defaults(s);
+	snprintf(s->name, sizeof s->name, "%s", sn);
+	s->line = p->line;
+}
+
 /* A section header seen by the reader. */
 static void section_header(parser *p, char *text)
 {
@@ -144,46 +602,26 @@ static void section_header(parser *p, char *text)
 	}
 	*end = 0;
 	char *name = trim(text + 1);
-	snprintf(p->cur_section, sizeof p->cur_section, "%s", name);
+	const char *sub = NULL;
+	const cfg_section *sec = find_section(name, &sub);
 	p->unknown_line = 0;
-	if (!strcmp(name, "daemon")) {
-		if (p->seen_daemon)
-			perr(p, p->line, "duplicate section [daemon] (first at line %d)",
-			     p->c->daemon_line);
+	if (sec && sec->named) {
+		stream_header(p, (char *)sub);
+		return;
+	}
+	if (sec) {
+		int *seen = (int *)((char *)p->c + sec->line_at);
+		if (*seen)
+			perr(p, p->line, "duplicate section [%s] (first at line %d)", sec->name, *seen);
 		else
-			p->c->daemon_line = p->line;
-		p->seen_daemon = 1;
+			*seen = p->line;
 		return;
 	}
-	if (!strncmp(name, "stream", 6) && (isspace((unsigned char)name[6]) || !name[6])) {
-		char *sn = trim(name + 6);
-		if (!valid_name(sn)) {
-			perr(p, p->line, "bad stream name '%s': use 1-%d letters, digits, '_', '-', '.'",
-			     sn, CFG_NAME_MAX - 1);
-			p->unknown_line = p->line;
-			return;
-		}
-		cfg_stream *s = find_stream(p->c, sn);
-		if (s) {
-			perr(p, p->line, "duplicate section [stream %s] (first at line %d)", sn, s->line);
-			return;
-		}
-		if (p->c->n_streams >= CFG_MAX_STREAMS) {
-			perr(p, p->line, "too many streams (at most %d)", CFG_MAX_STREAMS);
-			p->unknown_line = p->line;
-			return;
-		}
-		cfg_stream *ns = realloc(p->c->streams, sizeof *ns * (p->c->n_streams + 1));
-		if (!ns)
-			return;
-		p->c->streams = ns;
-		s = &ns[p->c->n_streams++];
-		stream_defaults(s);
-		snprintf(s->name, sizeof s->name, "%s", sn);
-		s->line = p->line;
-		return;
-	}
-	perr(p, p->line, "unknown section [%s] (expected [daemon] or [stream NAME])", name);
+	char expected[256] = "";
+	for (size_t i = 0; i < NSECTIONS; i++)
+		snprintf(expected + strlen(expected), sizeof expected - strlen(expected), "%s[%s%s]",
+		         i == 0 ? "" : i + 1 == NSECTIONS ? " or " : ", ", sections[i].name, sections[i].named ? " NAME" : "");
+	perr(p, p->line, "unknown section [%s] (expected %s)", name, expected);
 	p->unknown_line = p->line;
 }
 
@@ -238,259 +676,6 @@ static char *reader(char *str, int num, void *stream)
 	return str;
 }
 
-/* ---- value parsers (1 = ok) ----------------------------------------------- */
-
-static int parse_long(const char *v, long lo, long hi, long *out)
-{
-	char *end;
-	errno = 0;
-	long x = strtol(v, &end, 10);
-	if (end == v || *end || errno || x < lo || x > hi)
-		return 0;
-	*out = x;
-	return 1;
-}
-
-static int parse_double(const char *v, double lo, double hi, double *out)
-{
-	char *end;
-	errno = 0;
-	double x = strtod(v, &end);
-	if (end == v || *end || errno || !isfinite(x) || x < lo || x > hi)
-		return 0;
-	*out = x;
-	return 1;
-}
-
-static int parse_bool(const char *v, int *out)
-{
-	static const char *yes[] = { "on", "yes", "true", "1" }, *no[] = { "off", "no", "false", "0" };
-	for (int i = 0; i < 4; i++) {
-		if (!strcasecmp(v, yes[i])) { *out = 1; return 1; }
-		if (!strcasecmp(v, no[i])) { *out = 0; return 1; }
-	}
-	return 0;
-}
-
-static char *resolve(parser *p, const char *v)
-{
-	if (v[0] == '/' || !p->dir)
-		return strdup(v);
-	size_t n = strlen(p->dir) + strlen(v) + 2;
-	char *r = malloc(n);
-	if (r)
-		snprintf(r, n, "%s/%s", p->dir, v);
-	return r;
-}
-
-static void set_str(char **dst, char *v)
-{
-	free(*dst);
-	*dst = v;
-}
-
-#define BAD(what) perr(p, line, "bad value '%s' for %s: %s", v, key, what)
-
-static void daemon_key(parser *p, int line, const char *key, const char *v)
-{
-	lmdd_config *c = p->c;
-	long l;
-	double d;
-	int b;
-	lmd_params *pr = &c->params;
-	int sampler = 1;
-
-	if (!strcmp(key, "model")) {
-		sampler = 0;
-		set_str(&c->model, resolve(p, v));
-		c->model_line = line;
-		if (!*v)
-			BAD("a path is required");
-		else if (c->model && access(c->model, R_OK) != 0)
-			perr(p, line, "cannot read model '%s': %s", c->model, strerror(errno));
-	} else if (!strcmp(key, "calibration")) {
-		sampler = 0;
-		set_str(&c->calib, resolve(p, v));
-		c->calib_line = line;
-	} else if (!strcmp(key, "backend")) {
-		sampler = 0;
-		if (!strcasecmp(v, "cpu")) c->backend = CFG_BACKEND_CPU;
-		else if (!strcasecmp(v, "vulkan")) c->backend = CFG_BACKEND_VULKAN;
-		else if (!strcasecmp(v, "auto")) c->backend = CFG_BACKEND_AUTO;
-		else BAD("expected vulkan, cpu or auto");
-	} else if (!strcmp(key, "device")) {
-		sampler = 0;
-		if (parse_long(v, -1, 255, &l)) {
-			c->device = (int)l;
-			c->device_name[0] = 0;
-		} else if (*v) {
-			c->device = -1;
-			snprintf(c->device_name, sizeof c->device_name, "%s", v);
-		} else {
-			BAD("expected a device index or a name");
-		}
-	} else if (!strcmp(key, "steps")) {
-		if (parse_long(v, 1, 1000, &l)) pr->steps = (int)l; else BAD("expected an integer in [1, 1000]");
-	} else if (!strcmp(key, "reps")) {
-		if (parse_long(v, 1, 64, &l)) pr->reps = (int)l; else BAD("expected an integer in [1, 64]");
-	} else if (!strcmp(key, "t0")) {
-		if (!strcasecmp(v, "max")) pr->t0 = -1;
-		else if (parse_long(v, -1, 100000, &l) && l != 0) pr->t0 = (int)l;
-		else BAD("expected an integer >= 1 or 'max'");
-	} else if (!strcmp(key, "eta")) {
-		if (parse_double(v, 0, 1, &d)) pr->eta = (float)d; else BAD("expected a number in [0, 1]");
-	} else if (!strcmp(key, "mask")) {
-		if (lmd_params_set_mask(pr, v) != LMD_OK)
-			perr(p, line, "bad value '%s' for mask: %s", v, lmd_errmsg());
-	} else if (!strcmp(key, "distance")) {
-		if (!strcasecmp(v, "mse")) pr->distance = LMD_DIST_MSE;
-		else if (!strcasecmp(v, "ssim")) pr->distance = LMD_DIST_SSIM;
-		else BAD("expected mse or ssim");
-	} else if (!strcmp(key, "pool")) {
-		if (!strcasecmp(v, "mean")) pr->pool = LMD_POOL_MEAN;
-		else if (!strcasecmp(v, "max")) pr->pool = LMD_POOL_MAX;
-		else if (!strncasecmp(v, "max:", 4) && parse_long(v + 4, 1, 255, &l)) {
-			pr->pool = LMD_POOL_MAX;
-			pr->pool_size = (int)l;
-		} else BAD("expected mean, max or max:SIZE (1-255)");
-	} else if (!strcmp(key, "aggregate")) {
-		if (!strcasecmp(v, "median")) pr->agg = LMD_AGG_MEDIAN;
-		else if (!strcasecmp(v, "mean")) pr->agg = LMD_AGG_MEAN;
-		else if (!strcasecmp(v, "min")) pr->agg = LMD_AGG_MIN;
-		else BAD("expected median, mean or min");
-	} else if (!strcmp(key, "jump")) {
-		if (parse_long(v, 0, 1000, &l)) pr->jump = (int)l; else BAD("expected an integer >= 0");
-	} else if (!strcmp(key, "resample")) {
-		if (parse_long(v, 0, 20, &l)) pr->resample = (int)l; else BAD("expected an integer in [0, 20]");
-	} else if (!strcmp(key, "seed")) {
-		char *end;
-		errno = 0;
-		unsigned long long s = strtoull(v, &end, 0);
-		if (end == v || *end || errno || v[0] == '-') BAD("expected an unsigned integer");
-		else pr->seed = s;
-	} else {
-		sampler = 0;
-		if (!strcmp(key, "publish")) {
-			char tmp[4096];
-			snprintf(tmp, sizeof tmp, "%s", v);
-			char *save = NULL;
-			for (char *t = strtok_r(tmp, ", \t", &save); t; t = strtok_r(NULL, ", \t", &save)) {
-				if (strncmp(t, "tcp://", 6) && strncmp(t, "ipc://", 6)) {
-					perr(p, line, "bad publish endpoint '%s': expected tcp://HOST:PORT or ipc://PATH", t);
-					continue;
-				}
-				if (c->n_publish >= CFG_MAX_PUBLISH) {
-					perr(p, line, "too many publish endpoints (at most %d)", CFG_MAX_PUBLISH);
-					break;
-				}
-				c->publish[c->n_publish++] = strdup(t);
-			}
-		} else if (!strcmp(key, "sndhwm")) {
-			if (parse_long(v, 0, 10000000, &l)) c->sndhwm = (int)l; else BAD("expected an integer >= 0 (0 = no limit)");
-		} else if (!strcmp(key, "linger")) {
-			if (parse_double(v, 0, 600, &d)) c->linger_ms = (int)(d * 1000); else BAD("expected seconds in [0, 600]");
-		} else if (!strcmp(key, "curve")) {
-			if (parse_bool(v, &b)) { c->curve = b; c->curve_line = line; } else BAD("expected on or off");
-		} else if (!strcmp(key, "curve_secret_key_file")) {
-			set_str(&c->curve_secret_file, resolve(p, v));
-			if (c->curve_secret_file && access(c->curve_secret_file, R_OK))
-				perr(p, line, "cannot read '%s': %s", c->curve_secret_file, strerror(errno));
-		} else if (!strcmp(key, "curve_allowed_keys_file")) {
-			set_str(&c->curve_clients_file, resolve(p, v));
-			if (c->curve_clients_file && access(c->curve_clients_file, R_OK))
-				perr(p, line, "cannot read '%s': %s", c->curve_clients_file, strerror(errno));
-		} else if (!strcmp(key, "status_interval")) {
-			if (parse_double(v, 0.1, 3600, &d)) c->status_interval = d; else BAD("expected seconds in [0.1, 3600]");
-		} else if (!strcmp(key, "log_level")) {
-			int lv = log_level_parse(v);
-			if (lv >= 0) c->log_level = lv; else BAD("expected err, warning, notice, info or debug");
-		} else if (!strcmp(key, "batch_max")) {
-			if (parse_long(v, 1, 256, &l)) c->batch_max = (int)l; else BAD("expected an integer in [1, 256]");
-		} else if (!strcmp(key, "update_interval")) {
-			if (parse_double(v, 0, 3600, &d)) c->update_interval = d; else BAD("expected seconds in [0, 3600]");
-		} else if (!strcmp(key, "max_regions")) {
-			if (parse_long(v, 0, 1000, &l)) c->max_regions = (int)l; else BAD("expected an integer in [0, 1000]");
-		} else if (!strcmp(key, "region_min_area")) {
-			if (parse_long(v, 1, 1000000, &l)) c->region_min_area = (int)l; else BAD("expected an integer >= 1");
-		} else if (!strcmp(key, "region_blur")) {
-			if (parse_long(v, 0, 32, &l)) c->region_blur = (int)l; else BAD("expected an integer in [0, 32]");
-		} else if (!strcmp(key, "region_factor")) {
-			if (parse_double(v, 0.01, 100, &d)) c->region_factor = d; else BAD("expected a number in [0.01, 100]");
-		} else if (!strcmp(key, "snapshot_quality")) {
-			if (parse_long(v, 2, 31, &l)) c->snapshot_quality = (int)l; else BAD("expected an integer in [2, 31] (2 = best)");
-		} else if (!strcmp(key, "snapshot_max_width")) {
-			if (parse_long(v, 0, 16384, &l)) c->snapshot_max_width = (int)l; else BAD("expected pixels (0 = source size)");
-		} else if (!strcmp(key, "engine_timeout")) {
-			if (parse_double(v, 1, 86400, &d)) c->engine_timeout = d; else BAD("expected seconds in [1, 86400]");
-		} else if (!strcmp(key, "reconnect_min")) {
-			if (parse_double(v, 0.01, 3600, &d)) c->reconnect_min = d; else BAD("expected seconds in [0.01, 3600]");
-		} else if (!strcmp(key, "reconnect_max")) {
-			if (parse_double(v, 0.01, 86400, &d)) c->reconnect_max = d; else BAD("expected seconds in [0.01, 86400]");
-		} else {
-			perr(p, line, "unknown key '%s' in [daemon]", key);
-		}
-	}
-	if (sampler && !c->params_line)
-		c->params_line = line;
-	for (int i = 0; sampler && config_sampler_keys[i]; i++)
-		if (!strcmp(key, config_sampler_keys[i]))
-			c->params_set |= 1u << i;
-}
-
-static void stream_key(parser *p, int line, cfg_stream *s, const char *key, const char *v)
-{
-	long l;
-	double d;
-	int b;
-	if (!strcmp(key, "url")) {
-		free(s->url);
-		s->url = strdup(v);
-		if (!*v)
-			BAD("a URL or path is required");
-	} else if (!strcmp(key, "fps")) {
-		if (parse_double(v, 0, 1000, &d)) s->fps = d; else BAD("expected frames per second in [0, 1000] (0 = every frame)");
-	} else if (!strcmp(key, "threshold")) {
-		if (parse_double(v, 0, 1e30, &d)) s->threshold = d; else BAD("expected a number >= 0");
-	} else if (!strcmp(key, "hysteresis")) {
-		if (parse_double(v, 0, 1, &d) && d > 0) s->hysteresis = d; else BAD("expected a number in (0, 1]");
-	} else if (!strcmp(key, "min_duration")) {
-		if (parse_long(v, 1, 1000000, &l)) s->min_duration = (int)l; else BAD("expected frames >= 1");
-	} else if (!strcmp(key, "roi")) {
-		long r[4];
-		char tmp[256], *save = NULL, *t;
-		int n = 0, ok = 1;
-		snprintf(tmp, sizeof tmp, "%s", v);
-		for (t = strtok_r(tmp, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-			if (n >= 4 || !parse_long(trim(t), 0, 65535, &r[n])) { ok = 0; break; }
-			n++;
-		}
-		if (!ok || n != 4 || r[2] < 1 || r[3] < 1)
-			BAD("expected x,y,w,h in source pixels (w, h >= 1)");
-		else {
-			s->has_roi = 1;
-			for (int i = 0; i < 4; i++)
-				s->roi[i] = (int)r[i];
-		}
-	} else if (!strcmp(key, "snapshot")) {
-		if (parse_bool(v, &b)) s->snapshot = b; else BAD("expected on or off");
-	} else if (!strcmp(key, "heatmap")) {
-		if (parse_bool(v, &b)) s->heatmap = b; else BAD("expected on or off");
-	} else if (!strcmp(key, "loop")) {
-		if (parse_bool(v, &b)) s->loop = b; else BAD("expected on or off");
-	} else if (!strcmp(key, "realtime")) {
-		if (!strcasecmp(v, "auto")) s->realtime = -1;
-		else if (parse_bool(v, &b)) s->realtime = b;
-		else BAD("expected auto, on or off");
-	} else if (!strcmp(key, "hwaccel")) {
-		if (strlen(v) >= sizeof s->hwaccel || !*v) BAD("expected none, auto or a device type");
-		else snprintf(s->hwaccel, sizeof s->hwaccel, "%s", v);
-	} else if (!strcmp(key, "timeout")) {
-		if (parse_double(v, 0.1, 3600, &d)) s->timeout_ms = (int)(d * 1000); else BAD("expected seconds in [0.1, 3600]");
-	} else {
-		perr(p, line, "unknown key '%s' in [stream %s]", key, s->name);
-	}
-}
-
 static int handler(void *user, const char *section, const char *name, const char *value)
 {
 	parser *p = user;
@@ -509,17 +694,17 @@ static int handler(void *user, const char *section, const char *name, const char
 		perr(p, line, "key '%s' outside any section", name);
 		return 1;
 	}
-	if (!strcmp(section, "daemon")) {
-		daemon_key(p, line, name, v);
-		return 1;
-	}
-	if (!strncmp(section, "stream", 6)) {
-		char sn[256];
-		snprintf(sn, sizeof sn, "%s", section + 6);
+	const char *sub = NULL;
+	const cfg_section *sec = find_section(section, &sub);
+	if (sec && !sec->named) {
+		section_key(p, line, sec->keys, (char *)p->c + sec->off, sec->name, name, v);
+	} else if (sec) {
+		char sn[256], full[300];
+		snprintf(sn, sizeof sn, "%s", sub);
 		cfg_stream *s = find_stream(p->c, trim(sn));
+		snprintf(full, sizeof full, "%s %s", sec->name, s ? s->name : "");
 		if (s)
-			stream_key(p, line, s, name, v);
-		return 1;
+			section_key(p, line, sec->keys, s, full, name, v);
 	}
 	return 1;
 }
@@ -630,7 +815,7 @@ lmdd_config *config_load(const char *path, int *nerr, char **errors)
 	free(p.longs);
 
 	/* whole-file checks */
-	if (!p.seen_daemon)
+	if (!c->daemon_line)
 		perr(&p, 1, "no [daemon] section");
 	else if (!c->model)
 		perr(&p, c->daemon_line, "[daemon] has no 'model' (path of the model file)");
@@ -679,156 +864,6 @@ void config_destroy(lmdd_config **pc)
 	free(c->streams);
 	free(c);
 	*pc = NULL;
-}
-
-const char *const config_sampler_keys[] = { "steps", "reps", "t0", "eta", "mask", "distance", "pool",
-                                            "aggregate", "jump", "resample", "seed", NULL };
-
-/* Copy into p the sidecar's settings for the keys not in `fixed`. The
- * sidecar names "aggregate" "agg", as cli_params_json writes it. -1 (with
- * the key in err) if one does not parse. */
-static int calib_params_fill(const cJSON *have, lmd_params *p, unsigned fixed, char *err, size_t errlen)
-{
-	for (int i = 0; config_sampler_keys[i]; i++) {
-		if (fixed >> i & 1)
-			continue;
-		const char *k = strcmp(config_sampler_keys[i], "aggregate") ? config_sampler_keys[i] : "agg";
-		const cJSON *h = cJSON_GetObjectItemCaseSensitive(have, k);
-		char v[64];
-		if (!h)
-			continue;
-		if (cJSON_IsNumber(h))
-			snprintf(v, sizeof v, "%.17g", h->valuedouble);
-		else if (cJSON_IsString(h))
-			snprintf(v, sizeof v, "%s", h->valuestring);
-		else
-			v[0] = 0;
-		if (!v[0] || lmd_params_set(p, k, v) != LMD_OK) {
-			snprintf(err, errlen, "bad \"params\" value for %s: %s", k, v[0] ? lmd_errmsg() : "not a value");
-			return -1;
-		}
-	}
-	return 0;
-}
-
-int config_params_overlay(lmd_params *dst, const lmd_params *src, unsigned keys)
-{
-	cJSON *from = cli_params_json(src);
-	char err[200];
-	int rc = from ? calib_params_fill(from, dst, ~keys, err, sizeof err) : -1;
-	cJSON_Delete(from);
-	return rc;
-}
-
-/* The first setting in which the sidecar's "params" differ from ours, as
- * "steps 3 (the config: 10)", or "" when they agree. */
-static void calib_params_diff(const cJSON *have, const lmd_params *p, char *out, size_t outlen)
-{
-	cJSON *want = cli_params_json(p);
-	out[0] = 0;
-	for (const cJSON *w = want ? want->child : NULL; w && !out[0]; w = w->next) {
-		if (!strcmp(w->string, "nfe"))
-			continue;       /* derived from the others */
-		const cJSON *h = cJSON_GetObjectItemCaseSensitive(have, w->string);
-		char hv[64], wv[64];
-		if (cJSON_IsNumber(w))
-			snprintf(wv, sizeof wv, "%.17g", w->valuedouble);
-		else
-			snprintf(wv, sizeof wv, "%s", w->valuestring);
-		if (!h)
-			snprintf(hv, sizeof hv, "(missing)");
-		else if (cJSON_IsNumber(h))
-			snprintf(hv, sizeof hv, "%.17g", h->valuedouble);
-		else if (cJSON_IsString(h))
-			snprintf(hv, sizeof hv, "%s", h->valuestring);
-		else
-			snprintf(hv, sizeof hv, "(not a value)");
-		if (strcmp(hv, wv))
-			snprintf(out, outlen, "%s %s (the config: %s)", w->string, hv, wv);
-	}
-	cJSON_Delete(want);
-}
-
-int config_file_crc32(const char *path, char out[9])
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return -1;
-	unsigned char buf[1 << 16];
-	uLong crc = crc32(0L, Z_NULL, 0);
-	size_t n;
-	while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-		crc = crc32(crc, buf, (uInt)n);
-	int bad = ferror(f);
-	fclose(f);
-	if (bad)
-		return -1;
-	snprintf(out, 9, "%08lx", (unsigned long)crc);
-	return 0;
-}
-
-int config_read_calib(const char *path, const char *model, lmd_params *p, unsigned fixed,
-                      cfg_calib *out, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		snprintf(err, errlen, "cannot open calibration '%s': %s", path, strerror(errno));
-		return -1;
-	}
-	char buf[65536];
-	size_t n = fread(buf, 1, sizeof buf - 1, f);
-	fclose(f);
-	buf[n] = 0;
-	cJSON *j = cJSON_Parse(buf);
-	if (!j) {
-		snprintf(err, errlen, "calibration '%s': not valid JSON", path);
-		return -1;
-	}
-	cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "threshold");
-	cJSON *have = cJSON_GetObjectItemCaseSensitive(j, "params");
-	char diff[200] = "", bad[200] = "";
-	lmd_params mine_p;
-	if (p) {
-		mine_p = *p;
-		if (cJSON_IsObject(have) && calib_params_fill(have, &mine_p, fixed, bad, sizeof bad) == 0)
-			calib_params_diff(have, &mine_p, diff, sizeof diff);
-	}
-	cJSON *crc = cJSON_GetObjectItemCaseSensitive(j, "model_crc32");
-	char mine[9] = "";
-	if (model && cJSON_IsString(crc) && config_file_crc32(model, mine))
-		snprintf(mine, sizeof mine, "unread");
-	int rc = 0;
-	if (!cJSON_IsNumber(t) || !isfinite(t->valuedouble) || t->valuedouble < 0) {
-		snprintf(err, errlen, "calibration '%s': no numeric \"threshold\" >= 0", path);
-		rc = -1;
-	} else if (bad[0]) {
-		snprintf(err, errlen, "calibration '%s': %s", path, bad);
-		rc = -1;
-	} else if (mine[0] && strcmp(mine, crc->valuestring)) {
-		snprintf(err, errlen, "calibration '%s' was measured on another model file (CRC-32 %.8s; "
-		         "'%s' has %s): re-run lmdd calibrate on this model", path, crc->valuestring, model, mine);
-		rc = -1;
-	} else if (diff[0]) {
-		snprintf(err, errlen, "calibration '%s' was measured with other sampler settings: %s; "
-		         "re-run lmdd calibrate with the config's settings, leave the setting out of the "
-		         "config, or set threshold per stream", path, diff);
-		rc = -1;
-	} else {
-		const cJSON *rt = cJSON_GetObjectItemCaseSensitive(j, "region_threshold");
-		const cJSON *rb = cJSON_GetObjectItemCaseSensitive(j, "region_blur");
-		out->threshold = t->valuedouble;
-		if (p)
-			*p = mine_p;
-		out->region_threshold = 0;
-		out->region_blur = 0;
-		if (cJSON_IsNumber(rt) && isfinite(rt->valuedouble) && rt->valuedouble > 0 && cJSON_IsNumber(rb) &&
-		    rb->valuedouble >= 0 && rb->valuedouble <= 32) {
-			out->region_threshold = rt->valuedouble;
-			out->region_blur = (int)rb->valuedouble;
-		}
-	}
-	cJSON_Delete(j);
-	return rc;
 }
 
 int config_check_thresholds(const lmdd_config *c, int have_calib, const char *calib_err,

@@ -12,6 +12,7 @@
 #ifndef LMDD_CONFIG_H
 #define LMDD_CONFIG_H
 
+#include "calib.h"
 #include "lmd.h"
 
 #define CFG_NAME_MAX 64
@@ -48,7 +49,7 @@ typedef struct {
 	int device;               /* Vulkan device index, -1 = best */
 	char device_name[128];    /* substring match, "" = any */
 	lmd_params params;        /* the config's; the calibration fills the keys it leaves out */
-	unsigned params_set;      /* bit i: config_sampler_keys[i] is set in [daemon] */
+	unsigned params_set;      /* bit i: calib_sampler_keys[i] is set in [daemon] */
 	int params_line;          /* first line of a sampler key, for errors */
 
 	char *publish[CFG_MAX_PUBLISH];
@@ -85,39 +86,6 @@ typedef struct {
  */
 lmdd_config *config_load(const char *path, int *nerr, char **errors);
 void config_destroy(lmdd_config **c);
-
-/* The sampler keys of [daemon], in params_set's bit order (NULL-terminated). */
-extern const char *const config_sampler_keys[];
-#define CFG_PARAMS_ALL 0x7ffu
-
-/* What a calibration sidecar gives the daemon. */
-typedef struct {
-	double threshold;         /* frame score threshold */
-	double region_threshold;  /* pixel threshold of regions; 0: the sidecar has none */
-	int region_blur;          /* box-blur radius region_threshold was measured with */
-} cfg_calib;
-
-/* Threshold from a calibration sidecar (JSON object with "threshold"; an
- * optional "region_threshold" with its "region_blur" goes into out too).
- * A threshold only means something for the model file and sampler settings
- * it was measured with: when the sidecar records the model's CRC-32
- * ("model_crc32", as written by lmdd calibrate) and model is not NULL, the
- * file must have the same one (a retrained or swapped model next to an old
- * sidecar); when it records "params" and p is not NULL, the settings whose
- * config_sampler_keys bit is clear in `fixed` are first taken from it (the
- * calibration is the model's operating point: a config need not repeat it),
- * and then every one must equal p's (the first difference is named).
- * Returns 0 (p updated), or -1 with a message in err (p unchanged). */
-int config_read_calib(const char *path, const char *model, lmd_params *p, unsigned fixed,
-                      cfg_calib *out, char *err, size_t errlen);
-
-/* Copy into dst the sampler settings whose config_sampler_keys bit is set in
- * `keys`, from src: a sidecar's operating point with the settings a command
- * line gave put back on top. -1 (dst partly written) if one does not copy. */
-int config_params_overlay(lmd_params *dst, const lmd_params *src, unsigned keys);
-
-/* CRC-32 (zlib) of a whole file as 8 hex digits in out[9]; -1 if unreadable. */
-int config_file_crc32(const char *path, char out[9]);
 
 /* Every stream must end up with a threshold: its own or the calibration's.
  * Appends "FILE:LINE: ..." errors; returns how many. */

@@ -18,6 +18,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,7 @@
 
 #include "curve.h"
 #include "log.h"
+#include "worker.h"
 
 static int is_z85(char c)
 {
@@ -147,12 +149,11 @@ int curve_keypair(char public_z85[41], char secret_z85[41])
 
 struct zap_handler {
 	void *sock;
-	pthread_t thread;
-	volatile int stop;
+	worker w;                /* polls every 100 ms: no wake needed */
 	pthread_mutex_t lock;
 	uint8_t (*keys)[32];
 	int n;
-	int64_t denied, allowed;
+	atomic_llong denied, allowed;
 };
 
 static int key_allowed(zap_handler *z, const uint8_t *k)
@@ -199,7 +200,7 @@ static void *zap_main(void *arg)
 {
 	zap_handler *z = arg;
 	zmq_pollitem_t it = { z->sock, 0, ZMQ_POLLIN, 0 };
-	while (!z->stop) {
+	while (!worker_stopping(&z->w)) {
 		int r = zmq_poll(&it, 1, 100);
 		if (r < 0 && errno != EINTR)
 			break;
@@ -228,10 +229,10 @@ static void *zap_main(void *arg)
 			snprintf(peer, sizeof peer, "%.*s", (int)zmq_msg_size(&p[3]),
 			         (const char *)zmq_msg_data(&p[3]));
 		if (code[0] == '2') {
-			__atomic_add_fetch(&z->allowed, 1, __ATOMIC_RELAXED);
+			atomic_fetch_add_explicit(&z->allowed, 1, memory_order_relaxed);
 			log_info("zap: subscriber %s allowed (key %s)", peer, uid);
 		} else {
-			__atomic_add_fetch(&z->denied, 1, __ATOMIC_RELAXED);
+			atomic_fetch_add_explicit(&z->denied, 1, memory_order_relaxed);
 			log_notice("zap: subscriber %s denied: %s", peer, text);
 		}
 		send_str(z->sock, "1.0", 3, 1);
@@ -271,7 +272,7 @@ zap_handler *zap_start(void *ctx, uint8_t (*keys)[32], int n, char *err, size_t 
 		zap_stop(&z);
 		return NULL;
 	}
-	if (pthread_create(&z->thread, NULL, zap_main, z) != 0) {
+	if (worker_start(&z->w, zap_main, z) < 0) {
 		snprintf(err, errlen, "cannot start the ZAP thread");
 		zmq_close(z->sock);
 		z->sock = NULL;
@@ -290,8 +291,8 @@ void zap_set_keys(zap_handler *z, uint8_t (*keys)[32], int n)
 	pthread_mutex_unlock(&z->lock);
 }
 
-int64_t zap_denied(zap_handler *z) { return z ? __atomic_load_n(&z->denied, __ATOMIC_RELAXED) : 0; }
-int64_t zap_allowed(zap_handler *z) { return z ? __atomic_load_n(&z->allowed, __ATOMIC_RELAXED) : 0; }
+int64_t zap_denied(zap_handler *z) { return z ? atomic_load_explicit(&z->denied, memory_order_relaxed) : 0; }
+int64_t zap_allowed(zap_handler *z) { return z ? atomic_load_explicit(&z->allowed, memory_order_relaxed) : 0; }
 
 void zap_stop(zap_handler **pz)
 {
@@ -299,8 +300,7 @@ void zap_stop(zap_handler **pz)
 		return;
 	zap_handler *z = *pz;
 	if (z->sock) {
-		z->stop = 1;
-		pthread_join(z->thread, NULL);
+		worker_stop(&z->w, NULL, NULL);
 		zmq_close(z->sock);
 	}
 	free(z->keys);

@@ -6,8 +6,10 @@
  * interleave.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -17,7 +19,7 @@
 
 #include "log.h"
 
-static volatile int level = LOG_INFO;
+static atomic_int level = LOG_INFO;   /* set by the main thread, read by all */
 
 int log_level_parse(const char *s)
 {
@@ -68,60 +70,91 @@ void log_msg(int prio, const char *fmt, ...)
 }
 
 /* FFmpeg messages: errors become LOG_INFO (the daemon logs what matters
- * itself: reconnects, corrupt counts), warnings LOG_DEBUG; at most 20 lines
- * per 10 s window, then one "suppressed" note. */
-static pthread_mutex_t av_lock = PTHREAD_MUTEX_INITIALIZER;
+ * itself: reconnects, corrupt counts), warnings LOG_DEBUG. av_log() calls
+ * come in fragments, a newline ending the line; every thread assembles its
+ * own line (each stream decodes on a thread of its own, so fragments of two
+ * streams never mix). A line longer than AV_LINE is cut there, marked with
+ * "...", and still ends where FFmpeg ends it. At most 20 lines per 10 s
+ * window from all threads together, then one "suppressed" note. */
+#define AV_LINE 1024
 
-static void av_cb_locked(void *avcl, int avlevel, const char *fmt, va_list ap)
+static _Thread_local char av_line[AV_LINE];
+static _Thread_local size_t av_len;    /* chars held; 0 = at the start of a line */
+static _Thread_local int av_prio, av_cut;
+
+static pthread_mutex_t av_lock = PTHREAD_MUTEX_INITIALIZER;   /* the rate window */
+
+static void av_emit(void)
 {
-	static int line_start = 1, count;
+	static int count;
 	static time_t window;
-	static char pending[1024];
-	static size_t plen;
-	int prio;
-	if (avlevel > AV_LOG_WARNING)
-		return;
-	prio = avlevel <= AV_LOG_ERROR ? LOG_INFO : LOG_DEBUG;
-	if (prio > level)
-		return;
-	/* av_log calls come in fragments; assemble lines under av_lock. */
-	char frag[512];
-	vsnprintf(frag, sizeof frag, fmt, ap);
-	if (line_start) {
-		plen = 0;
-		const char *cls = avcl ? (*(AVClass **)avcl)->item_name(avcl) : NULL;
-		if (cls)
-			plen = snprintf(pending, sizeof pending, "ffmpeg[%s]: ", cls);
-		else
-			plen = snprintf(pending, sizeof pending, "ffmpeg: ");
-	}
-	size_t fl = strlen(frag);
-	if (plen + fl >= sizeof pending)
-		fl = sizeof pending - plen - 1;
-	memcpy(pending + plen, frag, fl);
-	plen += fl;
-	pending[plen] = 0;
-	line_start = plen > 0 && pending[plen - 1] == '\n';
-	if (!line_start)
-		return;
 	time_t now = time(NULL);
+	int suppressed = 0, show;
+	pthread_mutex_lock(&av_lock);
 	if (now - window >= 10) {
-		if (count > 20)
-			log_msg(LOG_INFO, "ffmpeg: %d messages suppressed", count - 20);
+		suppressed = count > 20 ? count - 20 : 0;
 		window = now;
 		count = 0;
 	}
-	if (++count <= 20)
-		log_msg(prio, "%s", pending);
+	show = ++count <= 20;
+	pthread_mutex_unlock(&av_lock);
+	if (suppressed)
+		log_msg(LOG_INFO, "ffmpeg: %d messages suppressed", suppressed);
+	if (show)
+		log_msg(av_prio, "%.*s%s", (int)av_len, av_line, av_cut ? "..." : "");
+	av_len = 0;
+	av_cut = 0;
+}
+
+/* text (n chars) onto this thread's line; each newline ends one */
+static void av_add(void *avcl, int prio, const char *text, size_t n)
+{
+	while (n) {
+		if (!av_len) {
+			const char *cls = avcl ? (*(AVClass **)avcl)->item_name(avcl) : NULL;
+			int k = cls ? snprintf(av_line, AV_LINE, "ffmpeg[%s]: ", cls) : snprintf(av_line, AV_LINE, "ffmpeg: ");
+			av_len = k > 0 && k < AV_LINE ? (size_t)k : 0;
+			av_prio = prio;
+		}
+		const char *nl = memchr(text, '\n', n);
+		size_t part = nl ? (size_t)(nl - text) : n, room = AV_LINE - 1 - av_len;
+		if (part > room) {
+			part = room;
+			av_cut = 1;
+		}
+		memcpy(av_line + av_len, text, part);
+		av_len += part;
+		if (!nl)
+			return;
+		n -= (size_t)(nl - text) + 1;
+		text = nl + 1;
+		av_emit();
+	}
 }
 
 static void av_cb(void *avcl, int avlevel, const char *fmt, va_list ap)
 {
-	if (avlevel > AV_LOG_WARNING || (avlevel <= AV_LOG_ERROR ? LOG_INFO : LOG_DEBUG) > level)
+	int prio = avlevel <= AV_LOG_ERROR ? LOG_INFO : LOG_DEBUG;
+	if (avlevel > AV_LOG_WARNING || prio > level)
 		return;
-	pthread_mutex_lock(&av_lock);
-	av_cb_locked(avcl, avlevel, fmt, ap);
-	pthread_mutex_unlock(&av_lock);
+	char buf[AV_LINE], *big = NULL;
+	va_list aq;
+	va_copy(aq, ap);
+	int n = vsnprintf(buf, sizeof buf, fmt, aq);
+	va_end(aq);
+	if (n < 0)
+		return;
+	const char *text = buf;
+	if ((size_t)n >= sizeof buf && (big = malloc((size_t)n + 1))) {
+		vsnprintf(big, (size_t)n + 1, fmt, ap);   /* all of it: its newlines count */
+		text = big;
+	} else if ((size_t)n >= sizeof buf) {
+		n = sizeof buf - 1;                        /* cut; the line ends as fmt does */
+		if (*fmt && fmt[strlen(fmt) - 1] == '\n')
+			buf[n - 1] = '\n';
+	}
+	av_add(avcl, prio, text, (size_t)n);
+	free(big);
 }
 
 void log_capture_ffmpeg(void)

@@ -34,6 +34,7 @@
 #include "log.h"
 #include "publish.h"
 #include "snapshot.h"
+#include "worker.h"
 
 typedef struct qitem {
 	struct qitem *next;
@@ -45,13 +46,11 @@ struct publisher {
 	void *ctx, *sock;
 	zap_handler *zap;
 	snap_enc *snap;
-	pthread_t thread;
-	int started;
+	worker w;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	qitem *head, *tail;
 	int qlen, qmax;
-	int stop;
 	int64_t ev_seq, st_seq;
 	pub_stats st;
 	lat_ring *lat;
@@ -163,7 +162,7 @@ static void send_event(publisher *p, pub_event *e)
 		pthread_mutex_unlock(&p->lock);
 		if (e->mono_us > 0)
 			lat_add(p->lat, (mono_us() - e->mono_us) / 1000.0);
-		log_debug("event %s %s stream %s frame %lld score %.5g", ev_action_name(e->type), e->id,
+		log_debug("event %s %s stream %s frame %lld score %.9g", ev_action_name(e->type), e->id,
 		          e->stream, (long long)e->frame, e->score);
 	} else {
 		log_warn("publish: send failed: %s", zmq_strerror(errno));
@@ -193,7 +192,7 @@ static void *thread_main(void *arg)
 	publisher *p = arg;
 	for (;;) {
 		pthread_mutex_lock(&p->lock);
-		while (!p->head && !p->stop)
+		while (!p->head && !worker_stopping(&p->w))
 			pthread_cond_wait(&p->cond, &p->lock);
 		qitem *it = p->head;
 		if (!it) {   /* stop and drained */
@@ -220,7 +219,7 @@ static void *thread_main(void *arg)
 static void enqueue(publisher *p, qitem *it, int must_keep)
 {
 	pthread_mutex_lock(&p->lock);
-	if (p->stop || (p->qlen >= p->qmax && !(must_keep && p->qlen < 2 * p->qmax))) {
+	if (worker_stopping(&p->w) || (p->qlen >= p->qmax && !(must_keep && p->qlen < 2 * p->qmax))) {
 		p->st.dropped++;
 		pthread_mutex_unlock(&p->lock);
 		if (it->ev)
@@ -263,6 +262,15 @@ void publisher_status(publisher *p, cJSON *status)
 }
 
 /* ---- life --------------------------------------------------------------- */
+
+/* worker_stop's wake: the queue wait */
+static void wake_thread(void *arg)
+{
+	publisher *p = arg;
+	pthread_mutex_lock(&p->lock);
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+}
 
 publisher *publisher_new(const pub_opts *o, char *err, size_t errlen)
 {
@@ -316,11 +324,10 @@ publisher *publisher_new(const pub_opts *o, char *err, size_t errlen)
 			snprintf(err, errlen, "cannot bind %s: %s", o->endpoints[i], zmq_strerror(errno));
 			goto fail;
 		}
-	if (pthread_create(&p->thread, NULL, thread_main, p) != 0) {
+	if (worker_start(&p->w, thread_main, p) < 0) {
 		snprintf(err, errlen, "cannot start the publisher thread");
 		goto fail;
 	}
-	p->started = 1;
 	return p;
 fail:
 	publisher_destroy(&p);
@@ -332,12 +339,7 @@ void publisher_destroy(publisher **pp)
 	if (!pp || !*pp)
 		return;
 	publisher *p = *pp;
-	pthread_mutex_lock(&p->lock);
-	p->stop = 1;
-	pthread_cond_broadcast(&p->cond);
-	pthread_mutex_unlock(&p->lock);
-	if (p->started)
-		pthread_join(p->thread, NULL);
+	worker_stop(&p->w, wake_thread, p);
 	/* anything left (thread never started) */
 	while (p->head) {
 		qitem *it = p->head;

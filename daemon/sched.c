@@ -2,29 +2,35 @@
  * sched.c — batching scheduler and event generation (see sched.h).
  *
  * Facts behind the design:
- *  - Two locks, never nested the other way round: `list` guards the stream
- *    table and is held by the scheduler for a whole round (gather, score,
- *    events), so adding/removing streams (reload) waits at most one batch;
- *    `wake` only guards the "work is waiting" flag that decode threads set,
- *    so a decode thread never waits for a batch to finish.
- *  - The engine call happens with `list` held but no stream lock: decode
- *    threads keep replacing their mailbox frames meanwhile (newest wins).
+ *  - Locks, never nested the other way round: `list` guards the stream
+ *    table and the event trackers; `wake` only the "work is waiting" flag
+ *    that decode threads set (a decode thread never waits for a batch);
+ *    `stats_lock` the counters a status report reads.
+ *  - `list` is NOT held across the engine call (a batch of a big model on
+ *    a CPU takes minutes): a round takes it to gather frames, lets it go
+ *    for lmd_engine_score(), and takes it again to turn scores into
+ *    events. So reload (sched_add/remove/set_*) never waits for a batch,
+ *    and the main loop keeps answering signals and pinging the watchdog.
+ *  - Entries are allocated one by one and the batch points at them, so the
+ *    table may change during the engine call. A stream removed while its
+ *    frame is in the batch has its event ended at once, is stopped, and is
+ *    handed to the scheduler, which destroys it when the engine returns
+ *    (the caller never waits).
  *  - Maps are always requested: regions need them, and a stream with a ROI
  *    is scored as the mean map value inside the ROI (the model always sees
  *    the whole frame, as in training).
  *  - The idle wait is bounded (200 ms) so the heartbeat that the systemd
  *    watchdog logic reads keeps moving while there is no work; while the
- *    engine runs, `phase` says so and since when (a batch of a big model on
- *    a CPU can take minutes; a hung GPU takes forever).
+ *    engine runs, `phase` says so and since when (a hung GPU takes forever).
  *  - The engine call cannot be interrupted. At shutdown sched_stop_timeout()
  *    waits a bounded time; if the thread is still inside the engine, the
- *    caller takes the stream table over (atomic phase IN_ENGINE ->
- *    ABANDONED), ends the open events itself, and the thread, when the engine
- *    returns, sees ABANDONED and leaves without touching anything.
+ *    caller takes the table over (atomic phase IN_ENGINE -> ABANDONED),
+ *    ends the open events itself, and the thread, when the engine returns,
+ *    sees ABANDONED and leaves without touching anything.
  */
-#define _GNU_SOURCE   /* pthread_timedjoin_np */
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,8 +43,9 @@
 #include "latency.h"
 #include "log.h"
 #include "sched.h"
+#include "worker.h"
 
-typedef struct {
+typedef struct entry {
 	stream *st;
 	ev_tracker *ev;
 	double threshold;
@@ -49,23 +56,25 @@ typedef struct {
 	int above;                 /* previous frame was >= threshold */
 	int64_t event_wall;        /* start wall of the open event */
 	sched_stream_info info;    /* copy for sched_get_stream, under stats_lock */
+	int busy;                  /* its frame is in the batch being scored */
+	const char *gone;          /* removed (its event ended with this reason, tracker gone) */
+	struct entry *next_gone;   /* removed while busy: on sched.gone, for the scheduler to free */
 } entry;
 
 enum { PHASE_OTHER = 0, PHASE_IN_ENGINE, PHASE_ABANDONED };
 
 struct sched {
 	sched_opts o;
-	int phase;                 /* atomic */
-	int64_t engine_since;      /* atomic: monotonic us when the engine call began */
+	atomic_int phase;
+	atomic_llong engine_since; /* monotonic us when the engine call began, 0 = none */
 	int W, H, C, K;
-	pthread_t thread;
-	int started;
+	worker w;
 	int abandoned;             /* the thread was left inside the engine */
-	volatile int stop;
 
 	pthread_mutex_t list;
-	entry *e;
+	entry **e;                 /* the table: streams being analysed */
 	int n, cap, rr;
+	entry *gone;               /* removed while busy, for the scheduler to free */
 
 	pthread_mutex_t wake_lock;
 	pthread_cond_t wake_cond;
@@ -75,7 +84,7 @@ struct sched {
 	sched_stats st;
 	lat_ring *lat;
 
-	/* batch buffers, for batch_cap frames */
+	/* batch buffers, for batch_cap frames; the scheduler thread's */
 	int batch_cap;
 	float *imgs, *cond, *scores, *maps;
 	struct { entry *e; stream_frame *f; } *batch;
@@ -262,6 +271,95 @@ static void heartbeat(sched *s)
 	pthread_mutex_unlock(&s->stats_lock);
 }
 
+/* An entry out of the table, under `list`: its event ends, its tracker goes. */
+static void entry_end(sched *s, entry *en, const char *reason)
+{
+	flush_entry(s, en, reason);
+	ev_tracker_destroy(&en->ev);
+}
+
+/* ... then, without the lock (a decode thread is joined), its stream. */
+static void entry_free(entry *en)
+{
+	stream_destroy(&en->st);
+	free(en);
+}
+
+/* Under `list`: end the events of streams that went away (ended, lost). */
+static void flush_lost_streams(sched *s)
+{
+	for (int i = 0; i < s->n; i++) {
+		entry *en = s->e[i];
+		if (!ev_tracker_active(en->ev))
+			continue;
+		stream_stats ss;
+		stream_get_stats(en->st, &ss);
+		if (ss.queue)
+			continue;
+		if (ss.state == STREAM_ENDED)
+			flush_entry(s, en, "stream_ended");
+		else if (ss.state == STREAM_RECONNECTING || ss.state == STREAM_STOPPED)
+			flush_entry(s, en, "stream_lost");
+	}
+}
+
+/* Under `list`: the newest frame of each stream that has one, round robin. */
+static int gather(sched *s)
+{
+	int n = 0, cap = s->o.batch_max > 0 ? s->o.batch_max : 1;
+	if (ensure_batch(s, cap) < 0)
+		cap = s->batch_cap;
+	for (int k = 0; k < s->n && n < cap; k++) {
+		entry *en = s->e[(s->rr + k) % s->n];
+		stream_frame *f = stream_take(en->st);
+		if (!f)
+			continue;
+		en->busy = 1;
+		s->batch[n].e = en;
+		s->batch[n].f = f;
+		n++;
+	}
+	if (s->n)
+		s->rr = (s->rr + 1) % s->n;
+	return n;
+}
+
+static void idle_wait(sched *s)
+{
+	heartbeat(s);
+	pthread_mutex_lock(&s->wake_lock);
+	if (!s->wake_flag && !worker_stopping(&s->w)) {
+		int64_t d = mono_us() + 200000;
+		struct timespec ts = { .tv_sec = d / 1000000, .tv_nsec = (d % 1000000) * 1000 };
+		pthread_cond_timedwait(&s->wake_cond, &s->wake_lock, &ts);
+	}
+	s->wake_flag = 0;
+	pthread_mutex_unlock(&s->wake_lock);
+}
+
+static void count_batch(sched *s, lmd_err e, int n, int64_t t0, int64_t t1, int64_t *err_logged)
+{
+	double ms = (t1 - t0) / 1000.0;
+	pthread_mutex_lock(&s->stats_lock);
+	if (e == LMD_OK) {
+		s->st.frames_scored += n;
+		s->st.batches++;
+	} else {
+		s->st.engine_errors++;
+	}
+	int64_t ne = s->st.engine_errors;
+	s->st.batch_ms_last = ms;
+	s->st.batch_last = n;
+	s->st.batch_ms_avg = s->st.batches <= 1 ? ms : 0.9 * s->st.batch_ms_avg + 0.1 * ms;
+	s->st.heartbeat_us = mono_us();
+	pthread_mutex_unlock(&s->stats_lock);
+	if (e != LMD_OK && ne - *err_logged >= 1 && (ne < 10 || ne % 100 == 0)) {
+		log_err("engine: scoring %d frame%s failed: %s (%lld failures)", n, n == 1 ? "" : "s", lmd_errmsg(),
+		        (long long)ne);
+		*err_logged = ne;
+	}
+}
+
 static void *thread_main(void *arg)
 {
 	sched *s = arg;
@@ -269,98 +367,54 @@ static void *thread_main(void *arg)
 	int64_t err_logged = 0;
 	for (;;) {
 		pthread_mutex_lock(&s->list);
-		if (s->stop) {
+		if (worker_stopping(&s->w)) {
 			pthread_mutex_unlock(&s->list);
 			break;
 		}
-		/* streams that went away with an event open */
-		for (int i = 0; i < s->n; i++) {
-			entry *en = &s->e[i];
-			if (!ev_tracker_active(en->ev))
-				continue;
-			stream_stats ss;
-			stream_get_stats(en->st, &ss);
-			if (ss.queue)
-				continue;
-			if (ss.state == STREAM_ENDED)
-				flush_entry(s, en, "stream_ended");
-			else if (ss.state == STREAM_RECONNECTING || ss.state == STREAM_STOPPED)
-				flush_entry(s, en, "stream_lost");
-		}
-		int n = 0, cap = s->o.batch_max > 0 ? s->o.batch_max : 1;
-		if (ensure_batch(s, cap) < 0)
-			cap = s->batch_cap;
-		for (int k = 0; k < s->n && n < cap; k++) {
-			entry *en = &s->e[(s->rr + k) % s->n];
-			stream_frame *f = stream_take(en->st);
-			if (!f)
-				continue;
-			s->batch[n].e = en;
-			s->batch[n].f = f;
-			n++;
-		}
-		if (s->n)
-			s->rr = (s->rr + 1) % s->n;
+		flush_lost_streams(s);
+		int n = gather(s);
+		lmd_params params = s->o.params;   /* reload may change them meanwhile */
+		pthread_mutex_unlock(&s->list);
 		if (n == 0) {
-			pthread_mutex_unlock(&s->list);
-			heartbeat(s);
-			pthread_mutex_lock(&s->wake_lock);
-			if (!s->wake_flag && !s->stop) {
-				int64_t d = mono_us() + 200000;
-				struct timespec ts = { .tv_sec = d / 1000000, .tv_nsec = (d % 1000000) * 1000 };
-				pthread_cond_timedwait(&s->wake_cond, &s->wake_lock, &ts);
-			}
-			s->wake_flag = 0;
-			pthread_mutex_unlock(&s->wake_lock);
+			idle_wait(s);
 			continue;
 		}
+		/* the frames are ours until released: no lock from here to the end of the engine call */
 		for (int k = 0; k < n; k++) {
 			memcpy(s->imgs + k * fr, s->batch[k].f->img, sizeof(float) * fr);
 			if (s->K)
 				memcpy(s->cond + k * fr * s->K, s->batch[k].f->cond, sizeof(float) * fr * s->K);
 		}
 		int64_t t0 = mono_us();
-		__atomic_store_n(&s->engine_since, t0, __ATOMIC_SEQ_CST);
-		__atomic_store_n(&s->phase, PHASE_IN_ENGINE, __ATOMIC_SEQ_CST);
-		lmd_err e = lmd_engine_score(s->o.engine, &s->o.params, n, s->H, s->W, s->imgs,
-		                             s->K ? s->cond : NULL, s->scores, s->maps, NULL);
+		atomic_store(&s->engine_since, t0);
+		atomic_store(&s->phase, PHASE_IN_ENGINE);
+		lmd_err e = lmd_engine_score(s->o.engine, &params, n, s->H, s->W, s->imgs, s->K ? s->cond : NULL,
+		                             s->scores, s->maps, NULL);
 		int expect = PHASE_IN_ENGINE;
-		if (!__atomic_compare_exchange_n(&s->phase, &expect, PHASE_OTHER, 0, __ATOMIC_SEQ_CST,
-		                                 __ATOMIC_SEQ_CST))
+		if (!atomic_compare_exchange_strong(&s->phase, &expect, PHASE_OTHER))
 			return NULL;   /* abandoned at shutdown: the table is no longer ours */
-		__atomic_store_n(&s->engine_since, 0, __ATOMIC_SEQ_CST);
+		atomic_store(&s->engine_since, 0);
 		int64_t t1 = mono_us();
-		if (e != LMD_OK) {
-			pthread_mutex_lock(&s->stats_lock);
-			s->st.engine_errors++;
-			int64_t ne = s->st.engine_errors;
-			pthread_mutex_unlock(&s->stats_lock);
-			if (ne - err_logged >= 1 && (ne < 10 || ne % 100 == 0)) {
-				log_err("engine: scoring %d frame%s failed: %s (%lld failures)", n, n == 1 ? "" : "s",
-				        lmd_errmsg(), (long long)ne);
-				err_logged = ne;
-			}
-		} else {
-			for (int k = 0; k < n; k++) {
-				stream_frame *f = s->batch[k].f;
+
+		pthread_mutex_lock(&s->list);
+		for (int k = 0; k < n; k++) {
+			entry *en = s->batch[k].e;
+			stream_frame *f = s->batch[k].f;
+			if (e == LMD_OK && !en->gone) {
 				lat_add(s->lat, (t1 - f->mono_us) / 1000.0);
-				process(s, s->batch[k].e, f, s->scores[k], s->maps + k * mp);
+				process(s, en, f, s->scores[k], s->maps + k * mp);
 			}
+			stream_release(en->st, f);
+			en->busy = 0;
 		}
-		for (int k = 0; k < n; k++)
-			stream_release(s->batch[k].e->st, s->batch[k].f);
+		entry *gone = s->gone;   /* removed during the call: ours to free now */
+		s->gone = NULL;
 		pthread_mutex_unlock(&s->list);
-		double ms = (t1 - t0) / 1000.0;
-		pthread_mutex_lock(&s->stats_lock);
-		if (e == LMD_OK) {
-			s->st.frames_scored += n;
-			s->st.batches++;
+		for (entry *en = gone, *next; en; en = next) {
+			next = en->next_gone;
+			entry_free(en);
 		}
-		s->st.batch_ms_last = ms;
-		s->st.batch_last = n;
-		s->st.batch_ms_avg = s->st.batches <= 1 ? ms : 0.9 * s->st.batch_ms_avg + 0.1 * ms;
-		s->st.heartbeat_us = mono_us();
-		pthread_mutex_unlock(&s->stats_lock);
+		count_batch(s, e, n, t0, t1, &err_logged);
 		if (e != LMD_OK) {
 			/* do not spin on a broken device */
 			struct timespec ts = { 0, 100000000 };
@@ -370,75 +424,52 @@ static void *thread_main(void *arg)
 	/* shutdown: close open events */
 	pthread_mutex_lock(&s->list);
 	for (int i = 0; i < s->n; i++)
-		flush_entry(s, &s->e[i], "shutdown");
+		flush_entry(s, s->e[i], "shutdown");
 	pthread_mutex_unlock(&s->list);
 	return NULL;
 }
 
 int sched_start(sched *s)
 {
-	if (s->started)
-		return 0;
-	s->stop = 0;
-	if (pthread_create(&s->thread, NULL, thread_main, s) != 0)
-		return -1;
-	s->started = 1;
-	return 0;
+	return worker_start(&s->w, thread_main, s);
 }
 
 void sched_stop(sched *s)
 {
-	if (!s || !s->started)
-		return;
-	pthread_mutex_lock(&s->list);
-	s->stop = 1;
-	pthread_mutex_unlock(&s->list);
-	sched_wake(s);
-	pthread_join(s->thread, NULL);
-	s->started = 0;
+	if (s)
+		worker_stop(&s->w, sched_wake, s);
 }
 
 int sched_stop_timeout(sched *s, double seconds)
 {
-	if (!s || !s->started)
+	if (!s || !s->w.running)
 		return 0;
-	s->stop = 1;       /* read by the thread under `list`; a late read only costs a round */
-	sched_wake(s);
+	worker_ask(&s->w, sched_wake, s);
 	int64_t deadline = mono_us() + (int64_t)(seconds * 1e6);
 	for (;;) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 100000000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
-		if (pthread_timedjoin_np(s->thread, NULL, &ts) == 0) {
-			s->started = 0;
+		double left = (deadline - mono_us()) / 1e6;
+		if (worker_join_within(&s->w, left > 0.1 ? left : 0.1) == 0)
 			return 0;
-		}
-		if (mono_us() < deadline)
-			continue;
 		int expect = PHASE_IN_ENGINE;
-		if (__atomic_compare_exchange_n(&s->phase, &expect, PHASE_ABANDONED, 0, __ATOMIC_SEQ_CST,
-		                                __ATOMIC_SEQ_CST))
+		if (atomic_compare_exchange_strong(&s->phase, &expect, PHASE_ABANDONED))
 			break;
 		/* between engine calls: it will see stop very soon */
 	}
 	/* The thread is inside the engine and will leave without touching the
-	 * table, which it still has locked: use it without the lock. */
-	pthread_detach(s->thread);
-	s->started = 0;
+	 * table: end the open events from here, its batch's too. */
+	worker_detach(&s->w);
 	s->abandoned = 1;
+	pthread_mutex_lock(&s->list);
 	for (int i = 0; i < s->n; i++)
-		flush_entry(s, &s->e[i], "shutdown");
+		flush_entry(s, s->e[i], "shutdown");
+	pthread_mutex_unlock(&s->list);
 	log_warn("scheduler: the engine is still busy after %.0f s; open events ended without it", seconds);
 	return 1;
 }
 
 int64_t sched_engine_busy_since(sched *s)
 {
-	return __atomic_load_n(&s->engine_since, __ATOMIC_SEQ_CST);
+	return atomic_load(&s->engine_since);
 }
 
 void sched_destroy(sched **ps)
@@ -453,8 +484,14 @@ void sched_destroy(sched **ps)
 		return;
 	}
 	sched_stop(s);
-	for (int i = 0; i < s->n; i++)
-		ev_tracker_destroy(&s->e[i].ev);
+	for (int i = 0; i < s->n; i++) {   /* their streams are the caller's */
+		entry_end(s, s->e[i], "shutdown");
+		free(s->e[i]);
+	}
+	for (entry *en = s->gone, *next; en; en = next) {
+		next = en->next_gone;
+		entry_free(en);
+	}
 	free(s->e);
 	free(s->imgs);
 	free(s->cond);
@@ -478,63 +515,97 @@ static ev_params params_for(const sched *s, const cfg_stream *c, double thr)
 	                    .min_duration = c->min_duration, .update_interval = s->o.update_interval };
 }
 
+/* under `list` */
+static entry *find(sched *s, const stream *st, int *at)
+{
+	for (int i = 0; i < s->n; i++)
+		if (s->e[i]->st == st) {
+			if (at)
+				*at = i;
+			return s->e[i];
+		}
+	return NULL;
+}
+
 void sched_add(sched *s, stream *st, double threshold)
 {
+	entry *en = calloc(1, sizeof *en);
+	ev_params p = params_for(s, stream_config(st), threshold);
+	if (en)
+		en->ev = ev_tracker_new(&p);
 	pthread_mutex_lock(&s->list);
-	if (s->n == s->cap) {
+	if (en && en->ev && s->n == s->cap) {
 		int nc = s->cap ? s->cap * 2 : 8;
-		entry *ne = realloc(s->e, sizeof *ne * nc);
-		if (!ne) {
-			pthread_mutex_unlock(&s->list);
-			log_err("scheduler: out of memory adding stream %s", stream_name(st));
-			return;
+		entry **ne = realloc(s->e, sizeof *ne * nc);
+		if (ne) {
+			s->e = ne;
+			s->cap = nc;
 		}
-		s->e = ne;
-		s->cap = nc;
 	}
-	entry *en = &s->e[s->n];
-	memset(en, 0, sizeof *en);
+	if (!en || !en->ev || s->n == s->cap) {
+		pthread_mutex_unlock(&s->list);
+		log_err("scheduler: out of memory adding stream %s", stream_name(st));
+		if (en)
+			ev_tracker_destroy(&en->ev);
+		free(en);
+		return;
+	}
 	en->st = st;
 	en->threshold = threshold;
 	en->last_frame = -1;
 	en->info.threshold = threshold;
 	en->info.last_frame = -1;
 	en->last_pts = INT64_MIN;
-	ev_params p = params_for(s, stream_config(st), threshold);
-	en->ev = ev_tracker_new(&p);
-	if (en->ev)
-		s->n++;
+	pthread_mutex_lock(&s->stats_lock);   /* sched_get_stream reads the table under it */
+	s->e[s->n++] = en;
+	pthread_mutex_unlock(&s->stats_lock);
 	pthread_mutex_unlock(&s->list);
 }
 
 void sched_remove(sched *s, stream *st, const char *reason)
 {
+	int i;
 	pthread_mutex_lock(&s->list);
-	for (int i = 0; i < s->n; i++)
-		if (s->e[i].st == st) {
-			flush_entry(s, &s->e[i], reason);
-			ev_tracker_destroy(&s->e[i].ev);
-			memmove(&s->e[i], &s->e[i + 1], sizeof *s->e * (s->n - i - 1));
-			s->n--;
-			break;
-		}
-	if (s->rr >= s->n)
-		s->rr = 0;
+	entry *en = find(s, st, &i);
+	if (en) {
+		pthread_mutex_lock(&s->stats_lock);
+		memmove(&s->e[i], &s->e[i + 1], sizeof *s->e * (s->n - i - 1));
+		s->n--;
+		pthread_mutex_unlock(&s->stats_lock);
+		if (s->rr >= s->n)
+			s->rr = 0;
+		en->gone = reason;   /* a batch that holds its frame no longer scores it */
+		entry_end(s, en, reason);
+	}
 	pthread_mutex_unlock(&s->list);
+	if (!en) {
+		stream_destroy(&st);
+		return;
+	}
+	stream_stop(st);         /* no more frames (one may still be in the batch) */
+	pthread_mutex_lock(&s->list);
+	int later = en->busy;
+	if (later) {             /* the scheduler frees it when the engine returns */
+		en->next_gone = s->gone;
+		s->gone = en;
+	}
+	pthread_mutex_unlock(&s->list);
+	if (!later)
+		entry_free(en);
 }
 
 void sched_set_threshold(sched *s, stream *st, double threshold)
 {
 	pthread_mutex_lock(&s->list);
-	for (int i = 0; i < s->n; i++)
-		if (s->e[i].st == st) {
-			s->e[i].threshold = threshold;
-			pthread_mutex_lock(&s->stats_lock);
-			s->e[i].info.threshold = threshold;
-			pthread_mutex_unlock(&s->stats_lock);
-			ev_params p = params_for(s, stream_config(st), threshold);
-			ev_tracker_set_params(s->e[i].ev, &p);
-		}
+	entry *en = find(s, st, NULL);
+	if (en) {
+		en->threshold = threshold;
+		pthread_mutex_lock(&s->stats_lock);
+		en->info.threshold = threshold;
+		pthread_mutex_unlock(&s->stats_lock);
+		ev_params p = params_for(s, stream_config(st), threshold);
+		ev_tracker_set_params(en->ev, &p);
+	}
 	pthread_mutex_unlock(&s->list);
 }
 
@@ -550,8 +621,8 @@ void sched_set_opts(sched *s, const sched_opts *o)
 	s->o.region_factor = o->region_factor;
 	s->o.region_threshold = o->region_threshold;
 	for (int i = 0; i < s->n; i++) {
-		ev_params p = params_for(s, stream_config(s->e[i].st), s->e[i].threshold);
-		ev_tracker_set_params(s->e[i].ev, &p);
+		ev_params p = params_for(s, stream_config(s->e[i]->st), s->e[i]->threshold);
+		ev_tracker_set_params(s->e[i]->ev, &p);
 	}
 	pthread_mutex_unlock(&s->list);
 }
@@ -566,14 +637,14 @@ void sched_get_stats(sched *s, sched_stats *st)
 
 int sched_get_stream(sched *s, const stream *st, sched_stream_info *info)
 {
-	/* The table's shape only changes in sched_add/remove, which run on the
-	 * same (main) thread as this; the fields read are under stats_lock.
-	 * So a status report never waits for a batch. */
+	/* The table changes under stats_lock too (sched_add/remove), and the
+	 * fields read are written under it: a status report never waits for
+	 * a round. */
 	int found = 0;
 	pthread_mutex_lock(&s->stats_lock);
 	for (int i = 0; i < s->n; i++)
-		if (s->e[i].st == st) {
-			*info = s->e[i].info;
+		if (s->e[i]->st == st) {
+			*info = s->e[i]->info;
 			found = 1;
 		}
 	pthread_mutex_unlock(&s->stats_lock);

@@ -52,7 +52,7 @@ typedef struct sched sched;
 sched *sched_new(const sched_opts *o);
 int sched_start(sched *s);
 /* Finish the current batch, end every open event (reason "shutdown"),
- * stop the thread. */
+ * stop the thread. The streams still in the table stay the caller's. */
 void sched_stop(sched *s);
 /* The same, waiting at most `seconds`. If the thread is then still inside
  * the engine (which cannot be interrupted), the open events are ended from
@@ -66,8 +66,10 @@ void sched_destroy(sched **s);
 /* sched_add/remove/set_threshold/get_stream: call from one thread (main). */
 /* Add a stream (its event tracker starts idle) with its threshold. */
 void sched_add(sched *s, stream *st, double threshold);
-/* Forget a stream; an open event ends with the given reason. Waits for a
- * batch in progress. The caller then stops/destroys the stream. */
+/* Forget a stream and destroy it (it is no longer the caller's); an open
+ * event ends at once with the given reason. Never waits for a batch: a
+ * stream whose frame is being scored is stopped now and destroyed by the
+ * scheduler when the engine returns. */
 void sched_remove(sched *s, stream *st, const char *reason);
 void sched_set_threshold(sched *s, stream *st, double threshold);
 /* Replace sampler parameters and event options (reload). */

@@ -6,13 +6,12 @@
  *  - Three frame slots per stream: one the decoder fills, one in the
  *    mailbox, one the scheduler holds. Exchanges are pointer swaps under
  *    the stream's mutex, so neither side ever waits for the other's work.
- *  - Frames are decoded without conversion (lmd_media_read(dst = NULL)),
- *    the analysis-rate limiter decides by presentation time, and only
- *    admitted frames are resized (lmd_media_convert). Models with
- *    cond_frames > 0 need the frames that preceded the analysed one by the
- *    model's own interval (history.h: by time, whatever the source rate),
- *    so for them every frame is converted into a ring that holds them.
- *  - Files are paced at their native rate by pts ("realtime"), so a file
+ *  - Frames come from media/feed.h, the frame loop every command shares:
+ *    each has a time by its one rule, and a conditioned model's history is
+ *    kept there. The analysis-rate limiter decides by that time, and only
+ *    admitted frames are resized (feed_image; a conditioned model's frames
+ *    are all converted, for the history).
+ *  - Files are paced at their native rate by frame time ("realtime"), so a file
  *    behaves like a camera; live sources pace themselves. With realtime =
  *    off a file is decoded as fast as it is analysed: the decode thread
  *    waits for the mailbox to be taken instead of replacing its frame, so
@@ -37,10 +36,11 @@
 
 #include "clock.h"
 #include "events.h"
-#include "history.h"
+#include "feed.h"
 #include "log.h"
 #include "media.h"
 #include "stream.h"
+#include "worker.h"
 
 #define NSLOTS 3
 
@@ -51,9 +51,7 @@ struct stream {
 	int backpressure;        /* file with realtime = off: wait, never drop */
 	size_t frame_floats;
 
-	pthread_t thread;
-	int started;
-	volatile int stop;
+	worker w;                /* the decode thread; w.stop also aborts FFmpeg's I/O */
 	pthread_mutex_t lock;
 	pthread_cond_t wake;     /* stop requested, or the mailbox was emptied */
 
@@ -62,7 +60,6 @@ struct stream {
 	int nfree;
 	stream_frame *mailbox;
 
-	history *hist;           /* converted recent frames; NULL for single-frame models */
 
 	stream_stats st;         /* under lock */
 	int64_t last_frame_mono; /* 0 = none yet */
@@ -73,23 +70,6 @@ const char *stream_state_name(stream_state st)
 {
 	static const char *n[] = { "connecting", "running", "reconnecting", "ended", "stopped" };
 	return (unsigned)st < 5 ? n[st] : "?";
-}
-
-void stream_redact_url(const char *url, char *out, size_t n)
-{
-	const char *scheme = strstr(url, "://");
-	const char *at = scheme ? strchr(scheme + 3, '@') : NULL;
-	const char *slash = scheme ? strchr(scheme + 3, '/') : NULL;
-	if (!scheme || !at || (slash && slash < at)) {
-		snprintf(out, n, "%s", url);
-		return;
-	}
-	const char *colon = memchr(scheme + 3, ':', at - (scheme + 3));
-	if (!colon) {
-		snprintf(out, n, "%s", url);
-		return;
-	}
-	snprintf(out, n, "%.*s:***%s", (int)(colon - url), url, at);
 }
 
 stream *stream_new(const cfg_stream *cfg, const stream_env *env)
@@ -121,10 +101,6 @@ stream *stream_new(const cfg_stream *cfg, const stream_env *env)
 		ok = f->img && f->src && (env->cond_frames <= 0 || f->cond);
 		s->free_[s->nfree++] = f;
 	}
-	if (ok && env->cond_frames > 0) {
-		s->hist = history_new(env->cond_frames, env->cond_interval, s->frame_floats);
-		ok = s->hist != NULL;
-	}
 	s->st.state = STREAM_CONNECTING;
 	s->st.last_frame_age_s = -1;
 	snprintf(s->st.hwaccel, sizeof s->st.hwaccel, "none");
@@ -144,7 +120,6 @@ void stream_destroy(stream **ps)
 		free(s->slots[i].cond);
 		av_frame_free(&s->slots[i].src);
 	}
-	history_destroy(&s->hist);
 	free(s->cfg.url);
 	pthread_mutex_destroy(&s->lock);
 	pthread_cond_destroy(&s->wake);
@@ -174,7 +149,7 @@ static void put_free_locked(stream *s, stream_frame *f)
 static void post(stream *s, stream_frame *f)
 {
 	pthread_mutex_lock(&s->lock);
-	while (s->backpressure && s->mailbox && !s->stop)
+	while (s->backpressure && s->mailbox && !worker_stopping(&s->w))
 		pthread_cond_wait(&s->wake, &s->lock);
 	if (s->mailbox) {
 		s->st.dropped++;
@@ -233,10 +208,10 @@ static int sleep_until(stream *s, int64_t deadline_us)
 {
 	struct timespec ts = { .tv_sec = deadline_us / 1000000, .tv_nsec = (deadline_us % 1000000) * 1000 };
 	pthread_mutex_lock(&s->lock);
-	while (!s->stop && mono_us() < deadline_us)
+	while (!worker_stopping(&s->w) && mono_us() < deadline_us)
 		if (pthread_cond_timedwait(&s->wake, &s->lock, &ts) == ETIMEDOUT)
 			break;
-	int stopped = s->stop;
+	int stopped = worker_stopping(&s->w);
 	pthread_mutex_unlock(&s->lock);
 	return stopped;
 }
@@ -260,18 +235,19 @@ static void record_error(stream *s, const char *msg)
 static int run_connection(stream *s, int64_t *frame_no, int *got_frame, int64_t *lost_at)
 {
 	char url_r[512];
-	stream_redact_url(s->cfg.url, url_r, sizeof url_r);
-	lmd_media_opts o = {
+	lmd_media_redact_url(s->cfg.url, url_r, sizeof url_r);
+	feed_opts o = {
 		.width = s->env.width, .height = s->env.height, .channels = s->env.channels,
-		.timeout_ms = s->cfg.timeout_ms, .stop = &s->stop, .hwaccel = s->cfg.hwaccel,
+		.cond_frames = s->env.cond_frames, .cond_interval = s->env.cond_interval,
+		.timeout_ms = s->cfg.timeout_ms, .stop = &s->w.stop, .hwaccel = s->cfg.hwaccel,
 	};
-	lmd_media *m = NULL;
+	feed *fd = NULL;
 	*got_frame = 0;
-	if (lmd_media_open(s->cfg.url, &o, &m) != LMD_OK) {
+	if (feed_open(s->cfg.url, &o, &fd) != MEDIA_OK) {
 		char msg[600];
-		snprintf(msg, sizeof msg, "%s", lmd_errmsg());
+		snprintf(msg, sizeof msg, "%s", media_errmsg());
 		record_error(s, msg);
-		if (s->stop)
+		if (worker_stopping(&s->w))
 			return 0;
 		pthread_mutex_lock(&s->lock);
 		s->st.connect_failures++;
@@ -279,6 +255,7 @@ static int run_connection(stream *s, int64_t *frame_no, int *got_frame, int64_t 
 		log_warn("stream %s: %s", s->cfg.name, msg);
 		return 3;
 	}
+	lmd_media *m = feed_media(fd);
 	pthread_mutex_lock(&s->lock);
 	s->st.src_fps = lmd_media_fps(m);
 	snprintf(s->st.hwaccel, sizeof s->st.hwaccel, "%s", lmd_media_hwaccel(m));
@@ -288,17 +265,14 @@ static int run_connection(stream *s, int64_t *frame_no, int *got_frame, int64_t 
 
 	const double period = s->cfg.fps > 0 ? 1.0 / s->cfg.fps : 0;
 	double next_due = -1e300;          /* analysis clock, seconds */
-	int64_t pace_pts0 = INT64_MIN, pace_mono0 = 0, last_pts = INT64_MIN;
+	int64_t pace_t0 = INT64_MIN, pace_mono0 = 0;
 	int64_t corrupt_seen = 0;
-	const double nominal = lmd_media_fps(m) > 0 ? 1.0 / lmd_media_fps(m) : 0.04;
 	int rc;
 	int history_warned = 0;
-	if (s->hist)
-		history_reset(s->hist);
 
 	for (;;) {
-		lmd_frame_info fi;
-		lmd_err e = lmd_media_read(m, NULL, &fi);
+		feed_frame fr;
+		media_err e = feed_next(fd, &fr);
 		int64_t c = lmd_media_corrupt(m);
 		if (c != corrupt_seen) {
 			pthread_mutex_lock(&s->lock);
@@ -306,16 +280,24 @@ static int run_connection(stream *s, int64_t *frame_no, int *got_frame, int64_t 
 			pthread_mutex_unlock(&s->lock);
 			corrupt_seen = c;
 		}
-		if (e != LMD_OK) {
-			if (s->stop) {
+		if (e != MEDIA_OK && e != MEDIA_END && e != MEDIA_ERR_IO) {
+			/* decoded, but not converted or kept (feed.h): counted, skipped */
+			log_warn("stream %s: %s", s->cfg.name, media_errmsg());
+			pthread_mutex_lock(&s->lock);
+			s->st.frames_in++;
+			pthread_mutex_unlock(&s->lock);
+			(*frame_no)++;
+			continue;
+		}
+		if (e != MEDIA_OK) {
+			if (worker_stopping(&s->w)) {
 				rc = 0;
-			} else if (lmd_media_at_eof(m) && !s->live) {
+			} else if (e == MEDIA_END && !s->live) {
 				rc = s->cfg.loop ? 2 : 1;
 				log_info("stream %s: end of file%s", s->cfg.name, s->cfg.loop ? ", looping" : "");
 			} else {
 				char msg[600];
-				snprintf(msg, sizeof msg, "%s", lmd_media_at_eof(m) ? "source ended the stream"
-				                                                      : lmd_errmsg());
+				snprintf(msg, sizeof msg, "%s", e == MEDIA_END ? "source ended the stream" : media_errmsg());
 				record_error(s, msg);
 				log_warn("stream %s: connection lost: %s", s->cfg.name, msg);
 				rc = 3;
@@ -335,53 +317,34 @@ static int run_connection(stream *s, int64_t *frame_no, int *got_frame, int64_t 
 			}
 			set_state(s, STREAM_RUNNING);
 		}
-		/* pts in seconds, or a synthetic clock */
-		int64_t pts = fi.pts_us;
-		if (pts == INT64_MIN)
-			pts = last_pts == INT64_MIN ? 0 : last_pts + (int64_t)(nominal * 1e6);
+		/* files at their own pace, by the frames' times (feed.h: they
+		 * only increase, and by less than FEED_CUT_US) */
 		if (s->realtime) {
-			if (pace_pts0 == INT64_MIN || pts < last_pts || pts - last_pts > 5000000) {
-				pace_pts0 = pts;
+			if (pace_t0 == INT64_MIN) {
+				pace_t0 = fr.time_us;
 				pace_mono0 = now;
-			} else if (sleep_until(s, pace_mono0 + (pts - pace_pts0))) {
+			} else if (sleep_until(s, pace_mono0 + (fr.time_us - pace_t0))) {
 				rc = 0;
 				break;
 			}
 			now = mono_us();
 		}
-		if (last_pts != INT64_MIN && (pts < last_pts || pts - last_pts > 5000000))
-			next_due = -1e300;    /* discontinuity: restart the rate clock */
-		last_pts = pts;
 		pthread_mutex_lock(&s->lock);
 		s->st.frames_in++;
-		s->st.src_w = fi.src_width;
-		s->st.src_h = fi.src_height;
+		s->st.src_w = fr.src_width;
+		s->st.src_h = fr.src_height;
 		s->last_frame_mono = now;
 		pthread_mutex_unlock(&s->lock);
 		int64_t this_frame = (*frame_no)++;
 
-		/* condition frames: every decoded frame goes into the ring */
-		float *cur = NULL;
-		if (s->hist) {
-			if (!(cur = history_next(s->hist))) {
-				log_warn("stream %s: out of memory for the history frames", s->cfg.name);
-				history_reset(s->hist);
-				continue;
-			}
-			if (lmd_media_convert(m, cur) != LMD_OK) {
-				history_reset(s->hist);
-				continue;
-			}
-			history_push(s->hist, pts);
-		}
 		/* not enough history yet: checked first, so that a frame that
 		 * cannot be analysed does not use up an analysis slot (at 0.1 fps
 		 * on a looping 18 s clip, the first frame of each pass took the
 		 * slot and only one frame per pass was analysed) */
-		if (s->hist && !history_ready(s->hist))
+		if (!feed_ready(fd))
 			continue;
-		/* analysis rate, by presentation time (1 ms slack for rounding) */
-		double t = pts / 1e6;
+		/* analysis rate, by the frame's time (1 ms slack for rounding) */
+		double t = fr.time_us / 1e6;
 		if (period > 0) {
 			if (t < next_due - 0.001)
 				continue;
@@ -390,19 +353,14 @@ static int run_connection(stream *s, int64_t *frame_no, int *got_frame, int64_t 
 		stream_frame *f = get_free(s);
 		if (!f)
 			continue;   /* cannot happen with 3 slots; be safe */
-		lmd_err ce = LMD_OK;
-		if (cur)
-			memcpy(f->img, cur, sizeof(float) * s->frame_floats);
-		else
-			ce = lmd_media_convert(m, f->img);
-		if (ce != LMD_OK) {
-			log_warn("stream %s: %s", s->cfg.name, lmd_errmsg());
+		if (feed_image(fd, f->img) != MEDIA_OK) {
+			log_warn("stream %s: %s", s->cfg.name, media_errmsg());
 			stream_release(s, f);
 			continue;
 		}
-		if (s->hist) {
+		if (s->env.cond_frames > 0) {
 			/* the model's history, oldest first */
-			double off = history_fill(s->hist, f->cond);
+			double off = feed_history(fd, f->cond);
 			if (off > 0.5 * s->env.cond_interval && s->env.cond_interval > 0 && !history_warned) {
 				history_warned = 1;
 				log_warn("stream %s: the model wants frames %.3g s apart; the nearest this source "
@@ -415,14 +373,14 @@ static int run_connection(stream *s, int64_t *frame_no, int *got_frame, int64_t 
 		if (src && av_frame_ref(f->src, src) < 0)
 			av_frame_unref(f->src);
 		f->frame = this_frame;
-		f->pts_us = fi.pts_us;
+		f->pts_us = fr.pts_us;
 		f->wall_us = wall_us();
 		f->mono_us = now;
-		f->src_w = fi.src_width;
-		f->src_h = fi.src_height;
+		f->src_w = fr.src_width;
+		f->src_h = fr.src_height;
 		post(s, f);
 	}
-	lmd_media_close(&m);
+	feed_close(&fd);
 	return rc;
 }
 
@@ -432,11 +390,11 @@ static void *thread_main(void *arg)
 	int attempt = 0;
 	int64_t frame_no = 0, lost_at = 0;
 	char url_r[512];
-	stream_redact_url(s->cfg.url, url_r, sizeof url_r);
-	while (!s->stop) {
+	lmd_media_redact_url(s->cfg.url, url_r, sizeof url_r);
+	while (!worker_stopping(&s->w)) {
 		int got = 0;
 		int rc = run_connection(s, &frame_no, &got, &lost_at);
-		if (rc == 0 || s->stop)
+		if (rc == 0 || worker_stopping(&s->w))
 			break;
 		if (rc == 1) {
 			set_state(s, STREAM_ENDED);
@@ -481,25 +439,23 @@ static void *thread_main(void *arg)
 
 int stream_start(stream *s)
 {
-	if (s->started)
-		return 0;
-	s->stop = 0;
-	if (pthread_create(&s->thread, NULL, thread_main, s) != 0)
-		return -1;
-	s->started = 1;
-	return 0;
+	return worker_start(&s->w, thread_main, s);
+}
+
+/* worker_stop's wake: the backoff, pacing and backpressure waits */
+static void wake_thread(void *arg)
+{
+	stream *s = arg;
+	pthread_mutex_lock(&s->lock);
+	pthread_cond_broadcast(&s->wake);
+	pthread_mutex_unlock(&s->lock);
 }
 
 void stream_stop(stream *s)
 {
-	if (!s || !s->started)
+	if (!s || !s->w.running)
 		return;
-	pthread_mutex_lock(&s->lock);
-	s->stop = 1;
-	pthread_cond_broadcast(&s->wake);
-	pthread_mutex_unlock(&s->lock);
-	pthread_join(s->thread, NULL);
-	s->started = 0;
+	worker_stop(&s->w, wake_thread, s);
 	pthread_mutex_lock(&s->lock);
 	if (s->st.state != STREAM_ENDED)
 		s->st.state = STREAM_STOPPED;

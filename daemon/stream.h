@@ -6,7 +6,7 @@
  * than the stream, a frame still in the mailbox is replaced by the newer one
  * and counted as dropped ("newest frame wins"; a detector wants the present,
  * not a backlog). Frames are also thinned to the stream's analysis rate
- * (fps) before conversion, by presentation time, so a 25 fps camera
+ * (fps) before conversion, by their time (media/feed.h), so a 25 fps camera
  * analysed at 5 fps costs one resize per 5 frames. Exception: a file with
  * realtime = off is batch work, and its decode thread waits for the mailbox
  * to empty instead (every admitted frame is analysed, none dropped).
@@ -77,6 +77,4 @@ void stream_release(stream *s, stream_frame *f);
 void stream_get_stats(stream *s, stream_stats *st);
 const char *stream_state_name(stream_state st);
 
-/* The URL with any password replaced by "***" (for logs and status). */
-void stream_redact_url(const char *url, char *out, size_t n);
 #endif

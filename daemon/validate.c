@@ -28,7 +28,7 @@ int validate_config(const lmdd_config *c, validated *v, char **errors)
 	}
 	if (c->calib) {
 		char err[400];
-		if (config_read_calib(c->calib, c->model, &v->params, c->params_set, &v->calib, err, sizeof err) == 0)
+		if (calib_read(c->calib, c->model, &v->params, c->params_set, &v->calib, err, sizeof err) == 0)
 			v->have_calib = 1;
 		else
 			snprintf(v->calib_note, sizeof v->calib_note, "%s", err);

@@ -15,7 +15,7 @@ typedef struct {
 	lmd_model *model;        /* loaded model (caller destroys), NULL on error */
 	lmd_params params;       /* sampler settings in force: the config's, the calibration's for the rest */
 	int have_calib;
-	cfg_calib calib;         /* valid if have_calib */
+	calib_info calib;         /* valid if have_calib */
 	char calib_note[512];    /* why there is no calibration, if so */
 } validated;
 

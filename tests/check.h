@@ -5,7 +5,9 @@
  * RUN(name). CHECK(cond, fmt, ...) records a failure (with file:line and a
  * message) and the test goes on; REQUIRE(...) also returns from the test.
  * SKIP_TEST(fmt, ...) ends a test that cannot run here (a data set or device
- * that is absent) and says why.
+ * that is absent) and says why; SKIP_ALL(fmt, ...) does so for every test
+ * RUN after it (none of them is called), SKIP_ONE(name, fmt, ...) prints the
+ * line for one case a test leaves out.
  * Each test prints one line "PASS name", "FAIL name" or "SKIP name: why";
  * tests/run.sh counts those lines over all binaries and prints the closing
  * "N passed, N failed, N skipped". A binary exits 1 if any of its tests
@@ -20,6 +22,7 @@
 static int check_failed_;   /* failures in the current test */
 static int check_nfail_;    /* failed tests in this binary */
 static char check_skip_[256]; /* why the current test was skipped ("" = it ran) */
+static char check_skip_all_[256]; /* why every test from here on is skipped ("" = none) */
 
 #define TEST(name) static void test_##name(void)
 
@@ -31,7 +34,12 @@ static char check_skip_[256]; /* why the current test was skipped ("" = it ran) 
 
 #define SKIP_TEST(...) do { snprintf(check_skip_, sizeof check_skip_, __VA_ARGS__); return; } while (0)
 
-#define RUN(name) do { check_failed_ = 0; check_skip_[0] = 0; test_##name(); \
+#define SKIP_ALL(...) snprintf(check_skip_all_, sizeof check_skip_all_, __VA_ARGS__)
+
+#define SKIP_ONE(name, ...) do { printf("SKIP %s: ", name); printf(__VA_ARGS__); putchar('\n'); fflush(stdout); } while (0)
+
+#define RUN(name) do { check_failed_ = 0; snprintf(check_skip_, sizeof check_skip_, "%s", check_skip_all_); \
+	if (!check_skip_[0]) test_##name(); \
 	if (check_failed_) printf("FAIL %s\n", #name); \
 	else if (check_skip_[0]) printf("SKIP %s: %s\n", #name, check_skip_); \
 	else printf("PASS %s\n", #name); \

@@ -52,6 +52,16 @@ def ffmpeg(*args):
     subprocess.run(["ffmpeg", "-v", "error", "-y", *args], check=True)
 
 
+def make_model(path, *args):
+    """A random-weight model file (tests/make_model.py) of the fixture's
+    shape: 48x32 gray, base 8, mults 1,2, no attention; args add options
+    (--cond 2, --seed 5, ...). Returns (ok, stderr)."""
+    r = subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "tests", "make_model.py"), path, "--base", "8",
+                        "--mult", "1,2", "--attn", "", "--groups", "4", "--frame", "32x48", *args],
+                       capture_output=True, text=True)
+    return r.returncode == 0, r.stderr[-1000:]
+
+
 def free_port(kind=None):
     """A port on 127.0.0.1 that was free a moment ago (kind: socket type,
     default TCP)."""
@@ -185,6 +195,16 @@ class Daemon:
             return self.p.wait(timeout)
         except subprocess.TimeoutExpired:
             return None
+
+    def run_to_end(self, timeout):
+        """For `--exit-at-end`: its exit status, or None (then stopped) if
+        it was still running after timeout seconds."""
+        rc = self.wait(timeout)
+        if rc is None:
+            self.stop()
+        else:
+            self.logf.close()
+        return rc
 
     def stop(self, timeout=30):
         if self.p.poll() is None:

@@ -6,10 +6,29 @@
 # or prints no result line at all counts as one failure; a skip is never a
 # pass. Data sets that some tests need are looked for in $LMDD_DATA (default
 # ../shared/data beside the checkout); without them those tests are skipped.
+# Arguments: the folders whose tests to run (default: tests train, which is
+# `make test`; `make research-test` runs research), or test files themselves
+# (`make test-tsan` names the threaded ones). The C test binaries
+# ($B/tests/test_*) belong to the folder tests.
 set -u
 B=${B:-build}
 PY=${PY:-/usr/bin/python3}
 cd "$(dirname "$0")/.."
+dirs=("$@")
+[ ${#dirs[@]} -gt 0 ] || dirs=(tests train)
+bins=(); shs=(); pys=()
+for x in "${dirs[@]}"; do
+	case $x in
+	*.sh) shs+=("$x") ;;
+	*.py) pys+=("$x") ;;
+	*) if [ -d "$x" ]; then
+		[ "$x" = tests ] && bins+=("$B"/tests/test_*)
+		shs+=("$x"/test_*.sh); pys+=("$x"/test_*.py)
+	   else
+		bins+=("$x")
+	   fi ;;
+	esac
+done
 pass=0; fail=0; skip=0
 LMDD_DATA=${LMDD_DATA:-$PWD/../shared/data}
 export LMDD_DATA
@@ -24,21 +43,21 @@ tally() {
 	pass=$((pass + p)); fail=$((fail + f)); skip=$((skip + s))
 	[ "$f" -eq 0 ] || failed+=("$1:"$'\n'"$(grep -A6 '^FAIL ' "$log" | cut -c1-300 | head -20)")
 }
-for t in "$B"/tests/test_*; do
+for t in "${bins[@]}"; do
 	[ -x "$t" ] || continue
 	echo "== $t"
 	"$t" >"$log" 2>&1; rc=$?
 	cat "$log"
 	tally "$t" "$rc"
 done
-for t in tests/test_*.sh; do
+for t in "${shs[@]}"; do
 	[ -f "$t" ] || continue
 	echo "== $t"
 	B="$B" PY="$PY" bash "$t" >"$log" 2>&1; rc=$?
 	cat "$log"
 	tally "$t" "$rc"
 done
-for t in tests/test_*.py train/test_*.py; do
+for t in "${pys[@]}"; do
 	[ -f "$t" ] || continue
 	echo "== $t"
 	if grep -q '^def test_' "$t"; then

@@ -259,24 +259,24 @@ TEST(long_line)
 TEST(calibration_file)
 {
 	char p[512], err[256];
-	cfg_calib t = { .threshold = -1 };
+	calib_info t = { .threshold = -1 };
 	snprintf(p, sizeof p, "%s/cal.json", dir);
 	write_file(p, "{\"threshold\": 0.0125, \"quantile\": 0.99, \"frames\": 500}");
-	CHECK(config_read_calib(p, NULL, NULL, CFG_PARAMS_ALL, &t, err, sizeof err) == 0 && t.threshold == 0.0125 &&
+	CHECK(calib_read(p, NULL, NULL, CALIB_PARAMS_ALL, &t, err, sizeof err) == 0 && t.threshold == 0.0125 &&
 	      t.region_threshold == 0, "read: %s", err);
 	/* a region threshold comes with the blur it was measured with */
 	write_file(p, "{\"threshold\": 0.01, \"region_threshold\": 0.08, \"region_blur\": 3}");
-	CHECK(config_read_calib(p, NULL, NULL, CFG_PARAMS_ALL, &t, err, sizeof err) == 0 && t.region_threshold == 0.08 &&
+	CHECK(calib_read(p, NULL, NULL, CALIB_PARAMS_ALL, &t, err, sizeof err) == 0 && t.region_threshold == 0.08 &&
 	      t.region_blur == 3, "region threshold: %s", err);
 	write_file(p, "{\"threshold\": 0.01, \"region_threshold\": 0.08}");
-	CHECK(config_read_calib(p, NULL, NULL, CFG_PARAMS_ALL, &t, err, sizeof err) == 0 && t.region_threshold == 0,
+	CHECK(calib_read(p, NULL, NULL, CALIB_PARAMS_ALL, &t, err, sizeof err) == 0 && t.region_threshold == 0,
 	      "region threshold without its blur is not used");
 	write_file(p, "{\"threshold\": 0.0125, \"quantile\": 0.99, \"frames\": 500}");
 	write_file(p, "{\"thresh\": 1}");
-	CHECK(config_read_calib(p, NULL, NULL, CFG_PARAMS_ALL, &t, err, sizeof err) == -1 && strstr(err, "threshold"), "%s", err);
+	CHECK(calib_read(p, NULL, NULL, CALIB_PARAMS_ALL, &t, err, sizeof err) == -1 && strstr(err, "threshold"), "%s", err);
 	write_file(p, "not json");
-	CHECK(config_read_calib(p, NULL, NULL, CFG_PARAMS_ALL, &t, err, sizeof err) == -1 && strstr(err, "not valid JSON"), "%s", err);
-	CHECK(config_read_calib("/nonexistent.json", NULL, NULL, CFG_PARAMS_ALL, &t, err, sizeof err) == -1, "missing");
+	CHECK(calib_read(p, NULL, NULL, CALIB_PARAMS_ALL, &t, err, sizeof err) == -1 && strstr(err, "not valid JSON"), "%s", err);
+	CHECK(calib_read("/nonexistent.json", NULL, NULL, CALIB_PARAMS_ALL, &t, err, sizeof err) == -1, "missing");
 	/* recorded sampler settings must match ours */
 	lmd_params lp;
 	lmd_params_default(&lp);
@@ -284,47 +284,47 @@ TEST(calibration_file)
 	              "\"mask\": \"checkerboard:8\", \"jump\": 0, \"resample\": 0, \"distance\": \"mse\", "
 	              "\"pool\": \"mean\", \"agg\": \"median\", \"seed\": 0, \"nfe\": 20}}");
 	t.threshold = -1;
-	CHECK(config_read_calib(p, NULL, &lp, CFG_PARAMS_ALL, &t, err, sizeof err) == 0 && t.threshold == 0.5, "defaults match: %s", err);
+	CHECK(calib_read(p, NULL, &lp, CALIB_PARAMS_ALL, &t, err, sizeof err) == 0 && t.threshold == 0.5, "defaults match: %s", err);
 	lp.pool = LMD_POOL_MAX;
 	lp.pool_size = 9;
-	CHECK(config_read_calib(p, NULL, &lp, CFG_PARAMS_ALL, &t, err, sizeof err) == -1 && strstr(err, "pool mean (the config: max:9)"),
+	CHECK(calib_read(p, NULL, &lp, CALIB_PARAMS_ALL, &t, err, sizeof err) == -1 && strstr(err, "pool mean (the config: max:9)"),
 	      "pool differs: %s", err);
 	/* a key the config leaves out comes from the sidecar; the others must match */
 	unsigned pool_bit = 0;
-	for (int i = 0; config_sampler_keys[i]; i++)
-		if (!strcmp(config_sampler_keys[i], "pool"))
+	for (int i = 0; calib_sampler_keys[i]; i++)
+		if (!strcmp(calib_sampler_keys[i], "pool"))
 			pool_bit = 1u << i;
 	REQUIRE(pool_bit, "pool is a sampler key");
-	CHECK(config_read_calib(p, NULL, &lp, CFG_PARAMS_ALL & ~pool_bit, &t, err, sizeof err) == 0 &&
+	CHECK(calib_read(p, NULL, &lp, CALIB_PARAMS_ALL & ~pool_bit, &t, err, sizeof err) == 0 &&
 	      lp.pool == LMD_POOL_MEAN, "pool from the sidecar: %s", err);
 	lp.pool = LMD_POOL_MAX;
 	lp.steps = 3;
-	CHECK(config_read_calib(p, NULL, &lp, 0, &t, err, sizeof err) == 0 && lp.pool == LMD_POOL_MEAN &&
+	CHECK(calib_read(p, NULL, &lp, 0, &t, err, sizeof err) == 0 && lp.pool == LMD_POOL_MEAN &&
 	      lp.steps == 10 && lp.t0 == -1, "every setting from the sidecar: %s", err);
 	lp.steps = 3;
 	lp.pool = LMD_POOL_MAX;
-	CHECK(config_read_calib(p, NULL, &lp, pool_bit, &t, err, sizeof err) == -1 && strstr(err, "pool mean") &&
+	CHECK(calib_read(p, NULL, &lp, pool_bit, &t, err, sizeof err) == -1 && strstr(err, "pool mean") &&
 	      lp.steps == 3, "refused: p unchanged: %s", err);
 	write_file(p, "{\"threshold\": 0.5, \"params\": {\"steps\": 10, \"pool\": \"biggest\"}}");
-	CHECK(config_read_calib(p, NULL, &lp, 0, &t, err, sizeof err) == -1 && strstr(err, "for pool"),
+	CHECK(calib_read(p, NULL, &lp, 0, &t, err, sizeof err) == -1 && strstr(err, "for pool"),
 	      "bad sidecar value: %s", err);
 	lmd_params_default(&lp);
-	CHECK(config_read_calib(p, NULL, NULL, CFG_PARAMS_ALL, &t, err, sizeof err) == 0, "no settings to compare: %s", err);
+	CHECK(calib_read(p, NULL, NULL, CALIB_PARAMS_ALL, &t, err, sizeof err) == 0, "no settings to compare: %s", err);
 
 	/* the recorded model fingerprint must match the model file: CRC-32 of
 	 * "abc" is 352441c2 (zlib's check value) */
 	char fp[512], crc[9];
 	snprintf(fp, sizeof fp, "%s/abc.safetensors", dir);
 	write_file(fp, "abc");
-	CHECK(config_file_crc32(fp, crc) == 0 && !strcmp(crc, "352441c2"), "crc32: %s", crc);
-	CHECK(config_file_crc32("/nonexistent", crc) == -1, "crc32 of a missing file");
+	CHECK(calib_file_crc32(fp, crc) == 0 && !strcmp(crc, "352441c2"), "crc32: %s", crc);
+	CHECK(calib_file_crc32("/nonexistent", crc) == -1, "crc32 of a missing file");
 	write_file(p, "{\"threshold\": 0.25, \"model_crc32\": \"352441c2\"}");
 	t.threshold = -1;
-	CHECK(config_read_calib(p, fp, NULL, CFG_PARAMS_ALL, &t, err, sizeof err) == 0 && t.threshold == 0.25, "same model: %s", err);
+	CHECK(calib_read(p, fp, NULL, CALIB_PARAMS_ALL, &t, err, sizeof err) == 0 && t.threshold == 0.25, "same model: %s", err);
 	write_file(fp, "abd");
-	CHECK(config_read_calib(p, fp, NULL, CFG_PARAMS_ALL, &t, err, sizeof err) == -1 && strstr(err, "another model file")
+	CHECK(calib_read(p, fp, NULL, CALIB_PARAMS_ALL, &t, err, sizeof err) == -1 && strstr(err, "another model file")
 	      && strstr(err, "352441c2"), "other model: %s", err);
-	CHECK(config_read_calib(p, NULL, NULL, CFG_PARAMS_ALL, &t, err, sizeof err) == 0, "no model to compare: %s", err);
+	CHECK(calib_read(p, NULL, NULL, CALIB_PARAMS_ALL, &t, err, sizeof err) == 0, "no model to compare: %s", err);
 
 	char mp[512];
 	snprintf(mp, sizeof mp, "%s/m.safetensors", dir);

@@ -8,11 +8,10 @@ source rate the history is still the two immediately preceding source
 frames, so the counts follow the analysis rate, not the history; the rate
 clock starts at the first frame that has its history. The model records a
 0.1 s history spacing (its training videos' 10 fps): a 30 fps camera's
-frames wait for 0.2 s of history, not two frames (daemon/history.h).
+frames wait for 0.2 s of history, not two frames (media/history.h).
 """
 import os
 import shutil
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -22,10 +21,7 @@ import daemon_util as du  # noqa: E402
 def main():
     d = du.tmpdir("lmdd-cond.")
     model = os.path.join(d, "cond2.safetensors")
-    r = subprocess.run(["/usr/bin/python3", os.path.join(du.ROOT, "tests", "make_model.py"), model,
-                        "--cond", "2", "--base", "8", "--mult", "1,2", "--attn", "", "--groups", "4",
-                        "--frame", "32x48", "--cond-interval", "0.1"], capture_output=True, text=True)
-    if not du.check("cond_model_made", r.returncode == 0, r.stderr[-1000:]):
+    if not du.check("cond_model_made", *du.make_model(model, "--cond", "2", "--cond-interval", "0.1")):
         du.done()
     clip = os.path.join(d, "clip.mkv")
     du.make_clip(clip, seconds=3)   # 30 frames
@@ -39,11 +35,7 @@ def main():
     }, publish=ep, model=model, steps=2, reps=1, t0=100, status_interval=0.5)
     sub = du.Subscriber(ep)
     dm = du.Daemon(conf, ["--exit-at-end"])
-    rc = dm.wait(180)
-    if rc is None:
-        rc = dm.stop()
-    else:
-        dm.stop()
+    rc = dm.run_to_end(180)
     sub.wait_for(lambda: any(all(x["state"] == "ended" for x in s["streams"]) for s in sub.statuses()), 3)
     sub.close()
     st = sub.statuses()

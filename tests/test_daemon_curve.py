@@ -31,8 +31,7 @@ def keygen(path):
 
 def main():
     if not zmq.has("curve"):
-        print("  libzmq without CURVE: skipped")
-        du.check("curve_supported", True)
+        print("SKIP curve: pyzmq's libzmq has no CURVE (built without libsodium): no check here can run")
         du.done()
     d = du.tmpdir("lmdd-curve.")
     rc1, spub, _ = keygen(os.path.join(d, "server.key"))

@@ -69,13 +69,9 @@ def main():
     }, publish=ep, batch_max=1, reps=4)
     sub = du.Subscriber(ep)
     dm = du.Daemon(conf, ["--exit-at-end"])
-    rc = dm.wait(240)
-    if rc is None:
-        rc = dm.stop()
-        du.check("e2e_exits_at_end", False, "still running after 240 s\n" + dm.log()[-3000:])
-    else:
-        dm.stop()
-        du.check("e2e_exits_at_end", rc == 0, f"exit {rc}\n" + dm.log()[-3000:])
+    rc = dm.run_to_end(240)
+    du.check("e2e_exits_at_end", rc == 0,
+             ("still running after 240 s" if rc is None else f"exit {rc}") + "\n" + dm.log()[-3000:])
     sub.wait_for(lambda: any(s.get("streams") and all(x["state"] == "ended" for x in s["streams"])
                              for s in sub.statuses()), 3)
     sub.close()

@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
-"""test_daemon_stop.py — stopping while the engine is in the middle of a
-long batch (a big model on a CPU can take minutes per batch; the engine call
-cannot be interrupted): the watchdog keeps pinging during the call (it is
-within engine_timeout), and SIGTERM still ends in seconds with STOPPING=1,
-the open event's "end" (reason "shutdown") delivered, and exit 0.
+"""test_daemon_stop.py — reloading and stopping while the engine is in the
+middle of a long batch (a big model on a CPU can take minutes per batch; the
+engine call cannot be interrupted): a SIGHUP during the batch is handled at
+once (the scheduler does not hold the stream table across the engine call),
+removing a stream whose frame is in the batch; the watchdog keeps pinging
+(the call is within engine_timeout); and SIGTERM still ends in seconds with
+STOPPING=1, the open event's "end" (reason "shutdown") delivered, and exit 0.
 
 The long batch: after an event opens, a reload switches the sampler to
 1000 steps x 64 attempts (~3.5 TFLOP per frame with the fixture model).
 """
+import json
 import os
 import shutil
 import signal
@@ -28,7 +31,10 @@ def main():
     # comes >= 1 s after the stream opens whatever the machine's speed. With 1
     # it went out with the very first frame scored, which a fast machine did
     # before the subscriber's connect was through (a PUB socket drops it).
-    streams = {"always": dict(url=clip, fps=2, loop="on", threshold=du.THRESHOLD, min_duration=3)}
+    quiet = os.path.join(d, "quiet.mkv")
+    du.make_clip(quiet, seconds=3)
+    streams = {"always": dict(url=clip, fps=2, loop="on", threshold=du.THRESHOLD, min_duration=3),
+               "quiet": dict(url=quiet, fps=2, loop="on", threshold=du.THRESHOLD)}
     conf = os.path.join(d, "lmdd.conf")
     du.write_config(conf, streams, publish=ep, update_interval=60)
     ns = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -54,15 +60,24 @@ def main():
         du.check("stop_event_opens", ok, dm.log()[-1500:])
         du.write_config(conf, streams, publish=ep, update_interval=60, steps=1000, reps=64, t0="max")
         dm.signal(signal.SIGHUP)
-        # the scheduler starts a heavy batch within a round; watch 4 s of it
+        # the scheduler starts a heavy batch within a round (both streams' frames)
         pump(1.5)
+        # a reload during the batch: "quiet" goes (its frame is being scored)
+        du.write_config(conf, {"always": streams["always"]}, publish=ep, update_interval=60, steps=1000,
+                        reps=64, t0="max")
         t0 = time.monotonic()
+        dm.signal(signal.SIGHUP)
         pump(4)
+        reloaded = [t for t, m in msgs if m.startswith("READY=1") and t >= t0]
+        du.check("stop_reload_during_long_batch", reloaded and reloaded[0] - t0 < 2
+                 and "stream quiet: removed" in dm.log() and "1 stopped" in dm.log(),
+                 (reloaded[:1] and round(reloaded[0] - t0, 2), dm.log()[-1500:]))
         pings = [t for t, m in msgs if m == "WATCHDOG=1" and t >= t0]
-        st = sub.statuses()
-        busy = st and st[-1]["streams"][0]["queue"] == 1
-        du.check("stop_watchdog_pings_during_long_batch", len(pings) >= 3 and busy,
-                 (len(pings), st[-1] if st else None))
+        with sub.lock:   # status messages since the SIGHUP: the main loop kept going
+            st = [json.loads(p[1]) for t, p in sub.msgs if p[0] == b"lmdd.status" and t >= t0]
+        busy = st and st[-1]["streams"][0]["queue"] == 1 and st[-1]["batches"] == st[0]["batches"]
+        du.check("stop_watchdog_pings_during_long_batch", len(pings) >= 3 and len(st) >= 2 and busy,
+                 (len(pings), len(st), st[-1] if st else None))
         t = time.monotonic()
         dm.signal(signal.SIGTERM)
         rc = dm.wait(30)

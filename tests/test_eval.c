@@ -1,6 +1,6 @@
 /*
  * test_eval.c — unit tests of `lmdd eval`'s metric code and data readers
- * (daemon/eval_metrics.c, daemon/eval_data.c) against hand-computed values:
+ * (eval/eval_metrics.c, eval/eval_data.c) against hand-computed values:
  * AUROC with ties, average precision, FPR at 95% TPR (the >= boundary),
  * ROC points, per-clip min-max, the bootstrap and the paired bootstrap of
  * an AUROC difference (both checked against a naive resample-and-recompute

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_eval.sh — end-to-end smoke test of `lmdd eval` (daemon/cmd_eval.c) on
+# test_eval.sh — end-to-end smoke test of `lmdd eval` (eval/eval.c) on
 # random-weight models from tests/make_model.py, fast (2 NFE per image):
 #   eval_smoke        --suite fmnist-mnist --limit 20 writes README.md, the
 #                     scores CSV, summary JSON, example dumps, and prints an
@@ -13,7 +13,7 @@
 #   eval_video_paths_cond  the same for a model conditioned on 2 frames 0.2 s
 #                     apart: both loops take the history by time
 #   eval_motion_baseline  on two clips whose anomalous frames hold a sliding
-#                     square, the no-model motion-speed rows (daemon/motion.h)
+#                     square, the no-model motion-speed rows (media/motion.h)
 #                     score AUROC 1 over the frames that have a predecessor,
 #                     and the scores CSV's speed column has each frame's speed
 #   eval_sweep        --sweep-only --sweep-factors pool,reps: one row per value
@@ -100,7 +100,7 @@ fi
 
 # ---- eval_video_paths
 if ! command -v ffmpeg >/dev/null; then
-	echo "SKIP eval_video_paths (no ffmpeg CLI to make test clips)"
+	echo "SKIP eval_video_paths: no ffmpeg CLI to make test clips"
 else
 	d="$T/ped2"
 	mkdir -p "$d/test"

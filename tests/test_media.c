@@ -1,5 +1,5 @@
 /*
- * test_media.c — daemon/media.c on real inputs: a shipped Ped2 clip
+ * test_media.c — media/media.c on real inputs: a shipped Ped2 clip
  * (samples/ped2-12.mkv: 85 frames, MJPEG in MKV, 10 fps; run from the checkout's root),
  * PNG/JPEG images made with the ffmpeg CLI, a lavfi source, a truncated file,
  * a file with a corrupted byte range, garbage, a missing file, a server that
@@ -40,8 +40,8 @@ TEST(ped2_clip_gray_resized)
 {
 	lmd_media_opts o = { .width = 180, .height = 120, .channels = 1 };
 	lmd_media *m = NULL;
-	lmd_err e = lmd_media_open(PED2, &o, &m);
-	REQUIRE(e == LMD_OK, "open: %s", lmd_errmsg());
+	media_err e = lmd_media_open(PED2, &o, &m);
+	REQUIRE(e == MEDIA_OK, "open: %s", media_errmsg());
 	CHECK(lmd_media_width(m) == 180 && lmd_media_height(m) == 120, "size %dx%d",
 	      lmd_media_width(m), lmd_media_height(m));
 	CHECK(fabs(lmd_media_fps(m) - 10.0) < 0.01, "fps %g", lmd_media_fps(m));
@@ -51,7 +51,7 @@ TEST(ped2_clip_gray_resized)
 	int n = 0, bad_range = 0, mono = 1;
 	int64_t prev = INT64_MIN;
 	double mean0 = 0;
-	while ((e = lmd_media_read(m, buf, &fi)) == LMD_OK) {
+	while ((e = lmd_media_read(m, buf, &fi)) == MEDIA_OK) {
 		for (int i = 0; i < 180 * 120; i++)
 			if (!(buf[i] >= 0.f && buf[i] <= 1.f))
 				bad_range++;
@@ -69,8 +69,8 @@ TEST(ped2_clip_gray_resized)
 		n++;
 	}
 	CHECK(n == 85, "frames %d, want 85", n);
-	CHECK(lmd_media_at_eof(m), "not at EOF: %s", lmd_errmsg());
-	CHECK(!strcmp(lmd_errmsg(), "end of stream"), "errmsg '%s'", lmd_errmsg());
+	CHECK(lmd_media_at_eof(m), "not at EOF: %s", media_errmsg());
+	CHECK(!strcmp(media_errmsg(), "end of stream"), "errmsg '%s'", media_errmsg());
 	CHECK(bad_range == 0, "%d values outside [0,1]", bad_range);
 	CHECK(mono, "pts not increasing");
 	CHECK(prev == 8400000, "last pts %lld us", (long long)prev);
@@ -81,7 +81,7 @@ TEST(ped2_clip_gray_resized)
 	CHECK(lf && lf->width == 360 && lf->height == 240, "last frame");
 	CHECK(!strcmp(lmd_media_hwaccel(m), "none"), "hw %s", lmd_media_hwaccel(m));
 	/* reading past the end keeps saying so */
-	CHECK(lmd_media_read(m, buf, &fi) == LMD_ERR_IO, "read after EOF");
+	CHECK(lmd_media_read(m, buf, &fi) == MEDIA_END, "read after EOF");
 	lmd_media_close(&m);
 	CHECK(m == NULL, "close nulls");
 	lmd_media_close(&m);
@@ -92,16 +92,16 @@ TEST(source_size_and_deferred_convert)
 {
 	lmd_media_opts o = { .channels = 1, .hwaccel = "auto" };  /* auto must fall back */
 	lmd_media *m = NULL;
-	REQUIRE(lmd_media_open(PED2, &o, &m) == LMD_OK, "open: %s", lmd_errmsg());
+	REQUIRE(lmd_media_open(PED2, &o, &m) == MEDIA_OK, "open: %s", media_errmsg());
 	CHECK(lmd_media_width(m) == 360 && lmd_media_height(m) == 240, "size %dx%d",
 	      lmd_media_width(m), lmd_media_height(m));
 	float *a = malloc(sizeof(float) * 360 * 240), *b = malloc(sizeof(float) * 360 * 240);
 	lmd_frame_info fi;
 	/* skip 3 frames without converting, then convert frame 3 two ways */
 	for (int i = 0; i < 3; i++)
-		CHECK(lmd_media_read(m, NULL, &fi) == LMD_OK, "read: %s", lmd_errmsg());
-	CHECK(lmd_media_read(m, a, &fi) == LMD_OK && fi.index == 3, "read 3");
-	CHECK(lmd_media_convert(m, b) == LMD_OK, "convert: %s", lmd_errmsg());
+		CHECK(lmd_media_read(m, NULL, &fi) == MEDIA_OK, "read: %s", media_errmsg());
+	CHECK(lmd_media_read(m, a, &fi) == MEDIA_OK && fi.index == 3, "read 3");
+	CHECK(lmd_media_convert(m, b) == MEDIA_OK, "convert: %s", media_errmsg());
 	CHECK(!memcmp(a, b, sizeof(float) * 360 * 240), "convert differs from read");
 	/* the u8 copy matches the floats */
 	const uint8_t *u = lmd_media_last_u8(m);
@@ -121,16 +121,16 @@ TEST(png_rgb_planar)
 	REQUIRE(sh(cmd) == 0, "ffmpeg failed");
 	lmd_media_opts o = { .width = 32, .height = 24, .channels = 3 };
 	lmd_media *m = NULL;
-	REQUIRE(lmd_media_open(path, &o, &m) == LMD_OK, "open: %s", lmd_errmsg());
+	REQUIRE(lmd_media_open(path, &o, &m) == MEDIA_OK, "open: %s", media_errmsg());
 	float *buf = malloc(sizeof(float) * 3 * 32 * 24);
 	lmd_frame_info fi;
-	REQUIRE(lmd_media_read(m, buf, &fi) == LMD_OK, "read: %s", lmd_errmsg());
+	REQUIRE(lmd_media_read(m, buf, &fi) == MEDIA_OK, "read: %s", media_errmsg());
 	const int hw = 32 * 24;
 	CHECK(buf[0] > 0.98f && buf[hw] < 0.02f && buf[2 * hw] < 0.02f, "rgb %g %g %g", buf[0],
 	      buf[hw], buf[2 * hw]);
 	CHECK(buf[hw - 1] > 0.98f && buf[2 * hw + 5] < 0.02f, "planes");
 	CHECK(fi.src_width == 64 && fi.src_height == 48, "src size");
-	CHECK(lmd_media_read(m, buf, &fi) == LMD_ERR_IO && lmd_media_at_eof(m), "one image only");
+	CHECK(lmd_media_read(m, buf, &fi) == MEDIA_END && lmd_media_at_eof(m), "one image only");
 	lmd_media_close(&m);
 	free(buf);
 }
@@ -146,9 +146,9 @@ TEST(jpeg_gray_levels)
 	REQUIRE(sh(cmd) == 0, "ffmpeg failed");
 	lmd_media_opts o = { .width = 64, .height = 64, .channels = 1 };
 	lmd_media *m = NULL;
-	REQUIRE(lmd_media_open(path, &o, &m) == LMD_OK, "open: %s", lmd_errmsg());
+	REQUIRE(lmd_media_open(path, &o, &m) == MEDIA_OK, "open: %s", media_errmsg());
 	float *buf = malloc(sizeof(float) * 64 * 64);
-	REQUIRE(lmd_media_read(m, buf, NULL) == LMD_OK, "read: %s", lmd_errmsg());
+	REQUIRE(lmd_media_read(m, buf, NULL) == MEDIA_OK, "read: %s", media_errmsg());
 	/* full range: black ~0, white ~1 (not 16/255, 235/255) */
 	CHECK(buf[32 * 64 + 5] < 0.03f, "black %g", buf[32 * 64 + 5]);
 	CHECK(buf[32 * 64 + 60] > 0.97f, "white %g", buf[32 * 64 + 60]);
@@ -160,13 +160,13 @@ TEST(lavfi_source)
 {
 	lmd_media_opts o = { .width = 40, .height = 30, .channels = 3 };
 	lmd_media *m = NULL;
-	REQUIRE(lmd_media_open("lavfi:testsrc2=size=80x60:rate=5", &o, &m) == LMD_OK, "open: %s",
-	        lmd_errmsg());
+	REQUIRE(lmd_media_open("lavfi:testsrc2=size=80x60:rate=5", &o, &m) == MEDIA_OK, "open: %s",
+	        media_errmsg());
 	CHECK(fabs(lmd_media_fps(m) - 5) < 0.01, "fps %g", lmd_media_fps(m));
 	float *buf = malloc(sizeof(float) * 3 * 40 * 30);
 	lmd_frame_info fi;
 	for (int i = 0; i < 5; i++)
-		CHECK(lmd_media_read(m, buf, &fi) == LMD_OK, "read: %s", lmd_errmsg());
+		CHECK(lmd_media_read(m, buf, &fi) == MEDIA_OK, "read: %s", media_errmsg());
 	CHECK(fi.pts_us == 800000, "pts of frame 4: %lld", (long long)fi.pts_us);
 	CHECK(!lmd_media_is_live("lavfi:testsrc") && !lmd_media_is_live("/tmp/a.mkv") &&
 	      lmd_media_is_live("rtsp://h/x") && lmd_media_is_live("/dev/video0"), "is_live");
@@ -213,13 +213,13 @@ TEST(truncated_file)
 	REQUIRE(copy_prefix(PED2, path, file_size(PED2) / 2 + 777) == 0, "copy");
 	lmd_media_opts o = { .width = 90, .height = 60, .channels = 1 };
 	lmd_media *m = NULL;
-	REQUIRE(lmd_media_open(path, &o, &m) == LMD_OK, "open: %s", lmd_errmsg());
+	REQUIRE(lmd_media_open(path, &o, &m) == MEDIA_OK, "open: %s", media_errmsg());
 	float *buf = malloc(sizeof(float) * 90 * 60);
 	int n = 0;
-	lmd_err e;
-	while ((e = lmd_media_read(m, buf, NULL)) == LMD_OK)
+	media_err e;
+	while ((e = lmd_media_read(m, buf, NULL)) == MEDIA_OK)
 		n++;
-	CHECK(e == LMD_ERR_IO, "error %d", e);
+	CHECK(e == MEDIA_END || e == MEDIA_ERR_IO, "error %d", e);
 	CHECK(n > 30 && n < 55, "decoded %d frames of the first half", n);
 	lmd_media_close(&m);
 	free(buf);
@@ -243,11 +243,11 @@ TEST(corrupt_byte_range_skipped_and_counted)
 	fclose(f);
 	lmd_media_opts o = { .width = 180, .height = 120, .channels = 1 };
 	lmd_media *m = NULL;
-	REQUIRE(lmd_media_open(path, &o, &m) == LMD_OK, "open: %s", lmd_errmsg());
+	REQUIRE(lmd_media_open(path, &o, &m) == MEDIA_OK, "open: %s", media_errmsg());
 	float *buf = malloc(sizeof(float) * 180 * 120);
 	int n = 0, bad = 0;
-	lmd_err e;
-	while ((e = lmd_media_read(m, buf, NULL)) == LMD_OK) {
+	media_err e;
+	while ((e = lmd_media_read(m, buf, NULL)) == MEDIA_OK) {
 		n++;
 		for (int i = 0; i < 180 * 120; i++)
 			if (!(buf[i] >= 0 && buf[i] <= 1))
@@ -255,7 +255,7 @@ TEST(corrupt_byte_range_skipped_and_counted)
 	}
 	fprintf(stderr, "  corrupt: %d frames decoded, %lld skipped\n", n,
 	        (long long)lmd_media_corrupt(m));
-	CHECK(lmd_media_at_eof(m), "did not reach EOF: %s", lmd_errmsg());
+	CHECK(lmd_media_at_eof(m), "did not reach EOF: %s", media_errmsg());
 	CHECK(lmd_media_corrupt(m) >= 3, "corrupt count %lld", (long long)lmd_media_corrupt(m));
 	CHECK(n >= 70 && n < 85, "decoded %d", n);
 	CHECK(bad == 0, "bad values");
@@ -275,18 +275,18 @@ TEST(garbage_and_missing)
 	fclose(f);
 	lmd_media_opts o = { .width = 16, .height = 16, .channels = 1 };
 	lmd_media *m = NULL;
-	lmd_err e = lmd_media_open(path, &o, &m);
-	CHECK(e != LMD_OK && m == NULL, "garbage opened");
-	CHECK(strstr(lmd_errmsg(), "garbage.mkv") != NULL, "message: %s", lmd_errmsg());
+	media_err e = lmd_media_open(path, &o, &m);
+	CHECK(e != MEDIA_OK && m == NULL, "garbage opened");
+	CHECK(strstr(media_errmsg(), "garbage.mkv") != NULL, "message: %s", media_errmsg());
 	e = lmd_media_open("/nonexistent/clip.mp4", &o, &m);
-	CHECK(e == LMD_ERR_IO && strstr(lmd_errmsg(), "no such file"), "missing: %d %s", e,
-	      lmd_errmsg());
+	CHECK(e == MEDIA_ERR_IO && strstr(media_errmsg(), "no such file"), "missing: %d %s", e,
+	      media_errmsg());
 	/* bad arguments */
 	lmd_media_opts bad = { .width = 16, .height = 0, .channels = 1 };
-	CHECK(lmd_media_open(PED2, &bad, &m) == LMD_ERR_ARG, "half size");
+	CHECK(lmd_media_open(PED2, &bad, &m) == MEDIA_ERR_ARG, "half size");
 	bad = (lmd_media_opts){ .channels = 2 };
-	CHECK(lmd_media_open(PED2, &bad, &m) == LMD_ERR_ARG, "channels 2");
-	CHECK(lmd_media_open(NULL, &o, &m) == LMD_ERR_ARG, "NULL url");
+	CHECK(lmd_media_open(PED2, &bad, &m) == MEDIA_ERR_ARG, "channels 2");
+	CHECK(lmd_media_open(NULL, &o, &m) == MEDIA_ERR_ARG, "NULL url");
 }
 
 /* A TCP server that accepts and then says nothing. */
@@ -311,15 +311,15 @@ TEST(timeout_on_silent_server)
 	lmd_media_opts o = { .width = 16, .height = 16, .channels = 1, .timeout_ms = 700 };
 	lmd_media *m = NULL;
 	double t0 = now_s();
-	lmd_err e = lmd_media_open(url, &o, &m);
+	media_err e = lmd_media_open(url, &o, &m);
 	double dt = now_s() - t0;
-	CHECK(e == LMD_ERR_IO && m == NULL, "opened? %d", e);
-	CHECK(strstr(lmd_errmsg(), "timeout after 700 ms") != NULL, "message: %s", lmd_errmsg());
+	CHECK(e == MEDIA_ERR_IO && m == NULL, "opened? %d", e);
+	CHECK(strstr(media_errmsg(), "timeout after 700 ms") != NULL, "message: %s", media_errmsg());
 	CHECK(dt > 0.6 && dt < 3.0, "took %.2f s", dt);
 	close(s);
 }
 
-static volatile int stop_flag;
+static atomic_int stop_flag;
 
 static void *set_stop(void *arg)
 {
@@ -341,11 +341,11 @@ TEST(stop_flag_aborts_open)
 	pthread_t th;
 	pthread_create(&th, NULL, set_stop, NULL);
 	double t0 = now_s();
-	lmd_err e = lmd_media_open(url, &o, &m);
+	media_err e = lmd_media_open(url, &o, &m);
 	double dt = now_s() - t0;
 	pthread_join(th, NULL);
-	CHECK(e == LMD_ERR_IO && m == NULL, "opened? %d", e);
-	CHECK(strstr(lmd_errmsg(), "stopped") != NULL, "message: %s", lmd_errmsg());
+	CHECK(e == MEDIA_ERR_IO && m == NULL, "opened? %d", e);
+	CHECK(strstr(media_errmsg(), "stopped") != NULL, "message: %s", media_errmsg());
 	CHECK(dt < 2.0, "took %.2f s", dt);
 	close(s);
 }

@@ -1,5 +1,5 @@
 /*
- * test_motion.c — daemon/motion.c: the box maximum against hand-worked grids,
+ * test_motion.c — media/motion.c: the box maximum against hand-worked grids,
  * and mestimate speeds on synthetic scenes whose motion is known exactly (a
  * textured square sliding over a textured, still background), in gray and
  * in YUV 4:2:0 and RGB; half-pixel speeds (the scene drawn at twice the size
@@ -108,8 +108,8 @@ static AVFrame *scene_half(int x2, int y2)
 static float push(lmd_motion *m, AVFrame *f)
 {
 	float s = -2;
-	lmd_err e = lmd_motion_push(m, f, &s);
-	CHECK(e == LMD_OK, "push: %s", lmd_errmsg());
+	media_err e = lmd_motion_push(m, f, &s);
+	CHECK(e == MEDIA_OK, "push: %s", media_errmsg());
 	av_frame_free(&f);
 	return s;
 }
@@ -139,7 +139,7 @@ TEST(boxmax_reflects_at_edges)
 static void slide(int fmt, int v)
 {
 	lmd_motion *m = NULL;
-	REQUIRE(lmd_motion_new(&m) == LMD_OK, "new: %s", lmd_errmsg());
+	REQUIRE(lmd_motion_new(&m) == MEDIA_OK, "new: %s", media_errmsg());
 	float s = push(m, scene(16, 24, fmt, W, H));
 	CHECK(s == -1, "first frame: %g, expected -1", s);
 	for (int k = 1; k <= 6; k++) {
@@ -172,7 +172,7 @@ TEST(sliding_square_rgb24)
 static void slide_half(int v2)
 {
 	lmd_motion *m = NULL;
-	REQUIRE(lmd_motion_new(&m) == LMD_OK, "new: %s", lmd_errmsg());
+	REQUIRE(lmd_motion_new(&m) == MEDIA_OK, "new: %s", media_errmsg());
 	float s = push(m, scene_half(32, 48));
 	CHECK(s == -1, "first frame: %g, expected -1", s);
 	for (int k = 1; k <= 8; k++) {
@@ -191,7 +191,7 @@ TEST(half_pixel_speeds)
 TEST(still_scene_is_zero)
 {
 	lmd_motion *m = NULL;
-	REQUIRE(lmd_motion_new(&m) == LMD_OK, "new: %s", lmd_errmsg());
+	REQUIRE(lmd_motion_new(&m) == MEDIA_OK, "new: %s", media_errmsg());
 	push(m, scene(40, 20, AV_PIX_FMT_GRAY8, W, H));
 	for (int k = 0; k < 3; k++) {
 		float s = push(m, scene(40, 20, AV_PIX_FMT_GRAY8, W, H));
@@ -203,7 +203,7 @@ TEST(still_scene_is_zero)
 TEST(size_change_starts_over)
 {
 	lmd_motion *m = NULL;
-	REQUIRE(lmd_motion_new(&m) == LMD_OK, "new: %s", lmd_errmsg());
+	REQUIRE(lmd_motion_new(&m) == MEDIA_OK, "new: %s", media_errmsg());
 	push(m, scene(16, 24, AV_PIX_FMT_GRAY8, W, H));
 	float s = push(m, scene(20, 24, AV_PIX_FMT_GRAY8, W, H));
 	CHECK(fabsf(s - 4) <= 0.25f, "before the change: %g", s);
@@ -219,13 +219,13 @@ TEST(size_change_starts_over)
 TEST(too_small_frame)
 {
 	lmd_motion *m = NULL;
-	REQUIRE(lmd_motion_new(&m) == LMD_OK, "new: %s", lmd_errmsg());
+	REQUIRE(lmd_motion_new(&m) == MEDIA_OK, "new: %s", media_errmsg());
 	AVFrame *f = scene(0, 0, AV_PIX_FMT_GRAY8, 6, 40);
 	REQUIRE(f, "frame");
 	float s = 0;
-	lmd_err e = lmd_motion_push(m, f, &s);
-	CHECK(e == LMD_ERR_ARG, "6x40 frame: error %d", e);
-	CHECK(strstr(lmd_errmsg(), "6x40"), "message names the size: %s", lmd_errmsg());
+	media_err e = lmd_motion_push(m, f, &s);
+	CHECK(e == MEDIA_ERR_ARG, "6x40 frame: error %d", e);
+	CHECK(strstr(media_errmsg(), "6x40"), "message names the size: %s", media_errmsg());
 	CHECK(s == -1, "no speed: %g", s);
 	av_frame_free(&f);
 	/* the next good frame still works, as a first frame */

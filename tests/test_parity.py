@@ -10,6 +10,7 @@ scores (<= 1e-4; DDIM with eta > 0 and RePaint resampling included).
 Prints PASS/FAIL lines for tests/run.sh.
 """
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -57,8 +58,7 @@ CONFIGS = [
 ]
 
 
-def main():
-    tmp = tempfile.mkdtemp(prefix="lmdd-parity-")
+def main(tmp):
     rng = np.random.default_rng(1)
     torch.set_num_threads(2)
     for cfg in CONFIGS:
@@ -123,4 +123,8 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    d = tempfile.mkdtemp(prefix="lmdd-parity-")
+    try:
+        sys.exit(main(d))
+    finally:
+        shutil.rmtree(d, ignore_errors=True)

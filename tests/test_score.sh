@@ -45,7 +45,7 @@ EOF
 check score_every_and_maps $? "rc=$rc $out $(cat "$d/err")"
 
 # a model conditioned on two previous frames takes them by time, at the
-# interval it was trained at (daemon/history.h): the same clip at 30 fps
+# interval it was trained at (media/history.h): the same clip at 30 fps
 # (each 10 fps frame shown three times) gives every frame the history it has
 # at 10 fps, so its scores are the 10 fps scores, each three times. A model
 # that does not record its interval takes consecutive frames, whose history

@@ -19,7 +19,7 @@
 #
 # The runs use the trainer unchanged (train/train.py; --device defaults to
 # cuda). Which of them is worth a full `lmdd eval` is decided afterwards, on
-# this machine, by tools/screen.py (paired, random subset), not on the GPU.
+# this machine, by research/screen.py (paired, random subset), not on the GPU.
 #
 #   tools/gpu_train.sh prepare      # HERE: data into .gpudata/ (Fashion-MNIST
 #                                   # train as xz: the call's tree must stay

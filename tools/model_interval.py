@@ -8,7 +8,7 @@ trained before train.py recorded it.
 A model conditioned on previous frames learned them at its training videos'
 frame interval (docs/model-format.md `cond_interval`); without the key the
 daemon feeds it consecutive decoded frames, which is right only for cameras
-at the training rate (daemon/history.h). This reads the interval the way
+at the training rate (media/history.h). This reads the interval the way
 train.py now does — the file's training record names its videos and
 --every; ffprobe gives their rate (train/data.py probe_rate) — and rewrites
 the header only: the tensor bytes are copied unchanged. The calibration

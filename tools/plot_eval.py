@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""plot_eval.py — the figures of `lmdd eval` (daemon/cmd_eval.c calls it last).
+"""plot_eval.py — the figures of `lmdd eval` (eval/eval.c calls it last).
 
     plot_eval.py RESULTS_DIR
 

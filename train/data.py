@@ -6,7 +6,7 @@ Sources (each a path given to train.py --data):
     `ffmpeg ... -f rawvideo -pix_fmt gray|rgb24 -` through a pipe, optionally
     every Nth frame (--every), a time range (--start/--end seconds) and
     scaled by swscale (bilinear) to --size WxH — the same library the daemon
-    uses to bring frames to the model's size (daemon/media.h);
+    uses to bring frames to the model's size (media/media.h);
   * an image file (PNG, JPEG, BMP, TIFF, ... also via ffmpeg);
   * an idx file (MNIST / Fashion-MNIST, plain or .gz), resized bilinearly
     (as in the LMD paper: 28x28 -> 32x32) or zero-padded (--fit pad);
@@ -357,7 +357,7 @@ class FrameSet:
         """Seconds between consecutive training frames (--every / the videos'
         frame rate): what a conditioned model's history means in time, for the
         daemon to pick the same spacing from a camera at another rate
-        (daemon/history.h). None when a source is not a video or has no rate.
+        (media/history.h). None when a source is not a video or has no rate.
         Videos at different rates give no one interval: DataError."""
         if not self.info or any(i["kind"] != "video" or not i.get("fps") for i in self.info):
             return None
