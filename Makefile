@@ -159,7 +159,7 @@ test-san:
 # daemon's integration tests (stream, scheduler, publisher, ZAP, log, reload,
 # stop), any race a failure. The engine runs on one thread (uninstrumented,
 # see above); tests/tsan.supp names the uninstrumented libraries.
-TSAN_TESTS := $(foreach t,log media feed daemon_notify,build-tsan/tests/test_$(t)) \
+TSAN_TESTS := $(foreach t,log media feed daemon_notify publish,build-tsan/tests/test_$(t)) \
               $(foreach t,e2e lifecycle stop reload_model cond curve rtsp timestamps,tests/test_daemon_$(t).py)
 test-tsan: deps
 	$(MAKE) TSAN=1 tests

@@ -15,7 +15,10 @@
  *    subscriber cannot hold the daemon hostage.
  *  - With CURVE on, the ZAP handler is bound before the PUB socket so the
  *    very first connection is already checked.
+ *  - The same encoded message then goes to every registered sink (sink.h:
+ *    MQTT, webhooks, the store, the console), on this thread, in order.
  */
+#include <assert.h>
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
@@ -54,6 +57,9 @@ struct publisher {
 	int64_t ev_seq, st_seq;
 	pub_stats st;
 	lat_ring *lat;
+	sink sinks[SINK_MAX];
+	int nsinks;              /* written under lock before the first message is queued: */
+	int sealed;              /* a message was queued; the thread reads sinks[] only after */
 };
 
 void pub_event_free(pub_event **pe)
@@ -156,6 +162,11 @@ static void send_event(publisher *p, pub_event *e)
 		ok = send_part(p->sock, jpg ? jpg : (uint8_t *)"", jl, png != NULL) == 0;
 	if (ok && png)
 		ok = send_part(p->sock, png, pl, 0) == 0;
+	sink_event se = { .ev = e, .topic = topic, .json = json, .seq = seq, .jpeg = jpg, .jpeg_len = jl,
+		          .png = png, .png_len = pl };
+	for (int i = 0; i < p->nsinks; i++)
+		if (p->sinks[i].event)
+			p->sinks[i].event(p->sinks[i].ctx, &se);
 	if (ok) {
 		pthread_mutex_lock(&p->lock);
 		p->st.events_sent++;
@@ -176,6 +187,11 @@ out:
 static void send_status(publisher *p, cJSON *s)
 {
 	cJSON_AddNumberToObject(s, "seq", (double)++p->st_seq);
+	for (int i = 0; i < p->nsinks; i++) {
+		cJSON *o;
+		if (p->sinks[i].stats && (o = cJSON_AddObjectToObject(s, p->sinks[i].name)))
+			p->sinks[i].stats(p->sinks[i].ctx, o);
+	}
 	char *json = cJSON_PrintUnformatted(s);
 	if (!json)
 		return;
@@ -184,6 +200,9 @@ static void send_status(publisher *p, cJSON *s)
 		p->st.status_sent++;
 		pthread_mutex_unlock(&p->lock);
 	}
+	for (int i = 0; i < p->nsinks; i++)
+		if (p->sinks[i].status)
+			p->sinks[i].status(p->sinks[i].ctx, json);
 	free(json);
 }
 
@@ -229,6 +248,7 @@ static void enqueue(publisher *p, qitem *it, int must_keep)
 		free(it);
 		return;
 	}
+	p->sealed = 1;
 	if (p->tail)
 		p->tail->next = it;
 	else
@@ -348,6 +368,10 @@ void publisher_destroy(publisher **pp)
 		cJSON_Delete(it->status);
 		free(it);
 	}
+	/* the thread has passed its last message to every sink */
+	for (int i = 0; i < p->nsinks; i++)
+		if (p->sinks[i].destroy)
+			p->sinks[i].destroy(p->sinks[i].ctx);
 	if (p->sock)
 		zmq_close(p->sock);          /* lingers inside zmq_ctx_term */
 	zap_stop(&p->zap);
@@ -359,6 +383,17 @@ void publisher_destroy(publisher **pp)
 	pthread_cond_destroy(&p->cond);
 	free(p);
 	*pp = NULL;
+}
+
+int publisher_add_sink(publisher *p, const sink *s)
+{
+	assert(s && s->name);
+	pthread_mutex_lock(&p->lock);
+	int ok = p->nsinks < SINK_MAX && !p->sealed;
+	if (ok)
+		p->sinks[p->nsinks++] = *s;
+	pthread_mutex_unlock(&p->lock);
+	return ok ? 0 : -1;
 }
 
 int publisher_reload_keys(publisher *p, const char *file, char *err, size_t errlen)

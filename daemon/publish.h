@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "events.h"
+#include "sink.h"
 
 struct AVFrame;
 struct cJSON;
@@ -39,7 +40,7 @@ typedef struct {
 	int queue_max;           /* 0 = 256 */
 } pub_opts;
 
-typedef struct {
+typedef struct pub_event {
 	ev_action type;
 	char id[37];
 	char stream[64];
@@ -80,6 +81,9 @@ void publisher_status(publisher *p, struct cJSON *status);
 /* Re-read the CURVE allow-list; 0 or -1 with err. */
 int publisher_reload_keys(publisher *p, const char *allowed_keys_file, char *err, size_t errlen);
 void publisher_get_stats(publisher *p, pub_stats *st);
+/* Register a sink (sink.h): copied; before the first event. 0, or -1 when
+ * SINK_MAX are registered already. */
+int publisher_add_sink(publisher *p, const sink *s);
 void pub_event_free(pub_event **ev);
 /* The event as JSON (as sent, without images); caller frees. */
 char *pub_event_json(const pub_event *ev, int64_t seq, int snapshot, int heatmap);
